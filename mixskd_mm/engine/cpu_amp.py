@@ -1,0 +1,1 @@
+"""Mixed precision on CPU (see --amp in tools/train.py)."""

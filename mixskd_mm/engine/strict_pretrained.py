@@ -1,0 +1,1 @@
+"""A Pretrained initializer that fails loudly on mismatched backbone keys."""
