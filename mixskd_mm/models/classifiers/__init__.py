@@ -1,1 +1,4 @@
-__all__ = []
+from .base import DistillClassifier
+from .mixskd import MixSKDClassifier
+
+__all__ = ['DistillClassifier', 'MixSKDClassifier']

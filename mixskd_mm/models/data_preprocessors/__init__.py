@@ -1,1 +1,3 @@
-__all__ = []
+from .mix_data_preprocessor import MixSKDDataPreprocessor
+
+__all__ = ['MixSKDDataPreprocessor']

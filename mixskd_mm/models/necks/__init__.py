@@ -1,1 +1,4 @@
-__all__ = []
+from .bifpn import FRSKDBiFPN
+from .self_teacher_neck import SelfTeacherNeck
+
+__all__ = ['FRSKDBiFPN', 'SelfTeacherNeck']

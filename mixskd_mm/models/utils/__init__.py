@@ -1,1 +1,6 @@
-__all__ = []
+from . import branches, discriminator, mixing
+from .branches import *  # noqa: F401,F403
+from .discriminator import *  # noqa: F401,F403
+from .mixing import *  # noqa: F401,F403
+
+__all__ = branches.__all__ + discriminator.__all__ + mixing.__all__

@@ -1,0 +1,16 @@
+# Plain ResNet-50 on ImageNet with the MixSKD recipe's schedule: the
+# baseline the MixSKD backbone is compared with downstream.
+_base_ = ['./_base_/imagenet_bs16x8_305e.py']
+
+model = dict(
+    type='ImageClassifier',
+    backbone=dict(
+        type='ResNet', depth=50, num_stages=4, out_indices=(3, ),
+        style='pytorch'),
+    neck=dict(type='GlobalAveragePooling'),
+    head=dict(
+        type='LinearClsHead',
+        num_classes=1000,
+        in_channels=2048,
+        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
+        topk=(1, 5)))

@@ -1,0 +1,248 @@
+"""MixSKD: self-knowledge distillation from mixup (Yang et al., ECCV 2022).
+
+Paper: https://arxiv.org/abs/2208.05768. The recipe follows the authors'
+released ImageNet script; reference-methods.md section 1 lists every term,
+detach and architecture detail and the deviations of the released code.
+"""
+import copy
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.model import ModuleList
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from torch import Tensor
+
+from ..losses.mixskd_losses import (adversarial_feature_loss,
+                                    feature_consistency, multi_head_ce,
+                                    multi_head_mixed_ce, mutual_logit_kd,
+                                    self_teacher_ce, self_teacher_kd)
+from ..utils.branches import backbone_stages, build_branches
+from ..utils.discriminator import FeatureDiscriminator
+from ..utils.mixing import MixBatch, interpolate
+from .base import DistillClassifier
+
+__all__ = ['MixSKDClassifier']
+
+TEACHER_INPUTS = ('branch_outputs', 'backbone_stages')
+
+
+@MODELS.register_module()
+class MixSKDClassifier(DistillClassifier):
+    """MixSKD classifier: backbone, auxiliary branches and a self-teacher.
+
+    Training, for originals ``x`` and mixup images ``x_mix`` (from
+    ``MixSKDDataPreprocessor``): the network runs once on ``cat([x, x_mix])``
+    (BN statistics over both, as in the authors' code). Four paths end at
+    the final resolution: three auxiliary branches (fresh copies of the
+    stages after stages 1, 2, 3) and the backbone's last stage; each has its
+    own linear head. Their maps and logits on ``x_mix`` are made consistent,
+    in both directions, with the interpolation of those on ``x``; the
+    self-teacher (:class:`SelfTeacherNeck` + ``teacher_head``) reads the four
+    maps and gives soft labels to the backbone's head.
+
+    Loss dict keys (rows of reference-methods.md section 1.5), each times its
+    weight in ``loss_weights``:
+
+    - ``loss_ce``: row 1, CE of all four heads on the originals.
+    - ``loss_mix_ce``: row 2, mixed-label CE of all heads on ``x_mix``.
+    - ``loss_teacher_ce``: row 3, mixed-label CE of the self-teacher on the
+      interpolated and on the mixup-image maps.
+    - ``loss_mutual_kd``: row 4, mutual KD between interpolated and mixup
+      logits of the three branch heads.
+    - ``loss_teacher_kd``: row 5, self-teacher -> backbone head KD.
+    - ``loss_feat``: row 6, MSE between interpolated and mixup-image maps.
+    - ``loss_adv``: row 7, only with ``adversarial`` set (off by default):
+      trained discriminators behind a gradient-reversal layer.
+
+    The released CIFAR script leaves rows 2 and 3 out of the total (its
+    self-teacher is then never trained); to reproduce it, set
+    ``loss_weights=dict(mix_ce=0, teacher_ce=0)``.
+
+    Prediction uses only ``backbone``, ``neck`` and ``head``.
+
+    Args:
+        backbone (dict): A ResNet-family backbone returning its four stages:
+            ``out_indices=(0, 1, 2, 3)``.
+        head (dict): The backbone's head, e.g. ``LinearClsHead``; the branch
+            heads and the teacher head are copies of it.
+        neck (dict): Pooling before every head. Defaults to
+            ``GlobalAveragePooling``.
+        self_teacher (dict): The :class:`SelfTeacherNeck` config;
+            ``in_channels`` is filled in. Defaults to the authors'
+            concatenation + 1x1 convolution.
+        teacher_inputs (str): What the self-teacher aggregates:
+            'branch_outputs' (the four final-resolution maps, authors' code)
+            or 'backbone_stages' (the backbone's four stages at their own
+            resolution; needs ``fusion='bifpn'``). Defaults to
+            'branch_outputs'.
+        branch_depth (str): 'full' (each branch copies the remaining stages
+            whole: the released ImageNet recipe) or 'light' (one block per
+            stage). Defaults to 'full'.
+        temperature (float): KD temperature T of rows 4 and 5. Defaults to 3.
+        loss_weights (dict, optional): Weights by term name (``ce``,
+            ``mix_ce``, ``teacher_ce``, ``mutual_kd``, ``teacher_kd``,
+            ``feat``, ``adv``). Defaults to 1 each.
+        adversarial (dict, optional): Turns row 7 on:
+            ``dict(hidden_channels=128, grl_coeff=1.0)``. Defaults to None.
+        data_preprocessor (dict, optional): Defaults to
+            ``MixSKDDataPreprocessor`` (mixup, alpha 0.2).
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    DEFAULT_LOSS_WEIGHTS = dict(
+        ce=1.0,
+        mix_ce=1.0,
+        teacher_ce=1.0,
+        mutual_kd=1.0,
+        teacher_kd=1.0,
+        feat=1.0,
+        adv=1.0)
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 neck: Optional[dict] = dict(type='GlobalAveragePooling'),
+                 self_teacher: dict = dict(type='SelfTeacherNeck'),
+                 teacher_inputs: str = 'branch_outputs',
+                 branch_depth: str = 'full',
+                 temperature: float = 3.0,
+                 loss_weights: Optional[dict] = None,
+                 adversarial: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            head=head,
+            neck=neck,
+            loss_weights=loss_weights,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if teacher_inputs not in TEACHER_INPUTS:
+            raise ValueError(f'teacher_inputs must be one of '
+                             f'{TEACHER_INPUTS}, got {teacher_inputs!r}')
+        out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
+        if len(out_indices) != 4:
+            raise ValueError(
+                'MixSKD reads all four stages of the backbone: set '
+                f'backbone.out_indices=(0, 1, 2, 3), got {out_indices}')
+        self.temperature = float(temperature)
+        self.teacher_inputs = teacher_inputs
+
+        # Auxiliary branches after stages 1-3, each with its own head.
+        self.branches = build_branches(self.backbone, branch_depth)
+        self.branch_heads = ModuleList(
+            MODELS.build(copy.deepcopy(self.head_cfg))
+            for _ in self.branches)
+
+        # Self-teacher: aggregation neck + its own linear head.
+        stage_channels = [s[-1].out_channels
+                          for s in backbone_stages(self.backbone)]
+        in_channels = (
+            stage_channels if teacher_inputs == 'backbone_stages' else
+            [stage_channels[-1]] * len(stage_channels))
+        self.self_teacher = MODELS.build(
+            dict(self_teacher, in_channels=in_channels))
+        self.teacher_head = MODELS.build(
+            dict(self.head_cfg, in_channels=self.self_teacher.out_channels))
+
+        # Optional adversarial term (row 7): registered, trained modules.
+        self.adv_grl_coeff = None
+        if adversarial is not None:
+            adversarial = dict(adversarial)
+            self.adv_grl_coeff = float(adversarial.pop('grl_coeff', 1.0))
+            self.discriminators = ModuleList(
+                FeatureDiscriminator(stage_channels[-1], **adversarial)
+                for _ in range(len(stage_channels)))
+
+    def forward_paths(
+            self, x: Tensor) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
+        """Run the backbone, the branches and all four heads.
+
+        Args:
+            x (Tensor): Images, shape (M, C, H, W).
+
+        Returns:
+            tuple: ``stages`` (the backbone's four outputs), ``maps`` (the
+            branch outputs F_1..F_3 and the last stage F_4, each
+            (M, C_last, h, w)) and ``logits`` (four (M, num_classes)).
+        """
+        stages = list(self.backbone(x))
+        maps = [
+            branch(stage) for branch, stage in zip(self.branches, stages)
+        ] + [stages[-1]]
+        heads = list(self.branch_heads) + [self.head]
+        logits = [head(self.neck((m, ))) for head, m in zip(heads, maps)]
+        return stages, maps, logits
+
+    def self_teacher_logits(self, feats_bar: List[Tensor],
+                            feats_mix: List[Tensor]) -> Tuple[Tensor, Tensor]:
+        """t(F_bar) and t(F(x_mix)) in one pass of the shared self-teacher.
+        """
+        joint = [torch.cat([b, m]) for b, m in zip(feats_bar, feats_mix)]
+        logits = self.teacher_head(self.self_teacher(joint))
+        return logits.chunk(2)
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: List[DataSample],
+             mix: Optional[MixBatch] = None) -> Dict[str, Tensor]:
+        """The MixSKD objective.
+
+        Args:
+            inputs (Tensor): Normalised originals, shape (N, C, H, W).
+            data_samples (list[DataSample]): With ``gt_label``.
+            mix (MixBatch): Mixup images (N, C, H, W), lambda (N, ) and
+                partner index (N, ) from ``MixSKDDataPreprocessor``.
+
+        Returns:
+            dict[str, Tensor]: The weighted terms, see the class docstring.
+        """
+        mix = self.require_mix(mix)
+        labels = self.gt_labels(data_samples)
+        lam, index = mix.lam, mix.index
+        n = inputs.size(0)
+
+        stages, maps, logits = self.forward_paths(
+            torch.cat([inputs, mix.mixed]))
+        # First half: originals; second half: mixup images.
+        maps_x, maps_mix = zip(*(m.split(n) for m in maps))
+        logits_x, logits_mix = zip(*(z.split(n) for z in logits))
+        maps_bar = [interpolate(m, lam, index) for m in maps_x]
+        logits_bar = [interpolate(z, lam, index) for z in logits_x]
+
+        if self.teacher_inputs == 'branch_outputs':
+            teacher_bar, teacher_mix = self.self_teacher_logits(
+                maps_bar, list(maps_mix))
+        else:
+            stages_x, stages_mix = zip(*(s.split(n) for s in stages))
+            teacher_bar, teacher_mix = self.self_teacher_logits(
+                [interpolate(s, lam, index) for s in stages_x],
+                list(stages_mix))
+
+        t = self.temperature
+        losses = dict(
+            loss_ce=self.weighted('ce', multi_head_ce(logits_x, labels)),
+            loss_mix_ce=self.weighted(
+                'mix_ce', multi_head_mixed_ce(logits_mix, labels, lam,
+                                              index)),
+            loss_teacher_ce=self.weighted(
+                'teacher_ce',
+                self_teacher_ce(teacher_bar, teacher_mix, labels, lam,
+                                index)),
+            loss_mutual_kd=self.weighted(
+                'mutual_kd',
+                mutual_logit_kd(logits_bar[:-1], logits_mix[:-1], t)),
+            loss_teacher_kd=self.weighted(
+                'teacher_kd',
+                self_teacher_kd(logits_bar[-1], logits_mix[-1], teacher_bar,
+                                teacher_mix, t)),
+            loss_feat=self.weighted('feat',
+                                    feature_consistency(maps_bar, maps_mix)))
+        if self.adv_grl_coeff is not None:
+            losses['loss_adv'] = self.weighted(
+                'adv',
+                adversarial_feature_loss(self.discriminators, maps_bar,
+                                         maps_mix, self.adv_grl_coeff))
+        return losses

@@ -1,0 +1,115 @@
+"""The data preprocessor that mixes training batches for distillation."""
+from typing import Optional
+
+import numpy as np
+import torch
+from mmengine.dist import get_rank
+from mmpretrain.models.utils import ClsDataPreprocessor
+from mmpretrain.registry import MODELS
+
+from ..utils.mixing import (MixBatch, draw_cutmix, draw_cutnmix, draw_mixup,
+                            draw_partial_mixup)
+
+__all__ = ['MixSKDDataPreprocessor']
+
+MIX_MODES = ('mixup', 'cutmix', 'cutnmix', 'partial_mixup')
+
+
+@MODELS.register_module()
+class MixSKDDataPreprocessor(ClsDataPreprocessor):
+    """Normalise like ``ClsDataPreprocessor``, then mix the training batch.
+
+    In training it draws the mixing decisions once per batch and returns them
+    beside the originals, so the classifier can interpolate features and
+    logits with the same lambda and partner:
+
+    .. code-block:: python
+
+        {'inputs': x,                # (N, C, H, W) normalised originals
+         'data_samples': samples,    # with gt_label, untouched
+         'mix': MixBatch(mixed,      # (N, C, H, W) mixed images
+                         lam,        # (N, ) weight of each sample itself
+                         index,      # (N, ) partner of each sample
+                         mode)}
+
+    Nothing about the draw is kept on the module. In evaluation it returns
+    ``inputs`` and ``data_samples`` only, exactly as ``ClsDataPreprocessor``.
+    Under DDP each process draws its own lambda and permutation from a
+    generator seeded with the run's seed and the process rank.
+
+    Args:
+        mix_mode (str): 'mixup' (MixSKD, one lambda ~ Beta(alpha, alpha) per
+            batch), 'cutmix' (paste one box; lambda from its area), 'cutnmix'
+            (paste ``num_patches`` boxes) or 'partial_mixup' (MIX-KD: per-
+            sample lambda, only ``mixed_fraction`` of the batch mixed).
+            Defaults to 'mixup'.
+        alpha (float): Beta(alpha, alpha) parameter. Defaults to 0.2 (the
+            MixSKD ImageNet recipe).
+        num_patches (int): Boxes pasted by 'cutnmix'. Defaults to 3.
+        mixed_fraction (float): Fraction of mixed samples for
+            'partial_mixup'. Defaults to 0.1.
+        sample_with_replacement (bool): For 'partial_mixup', reproduce the
+            released MIX-KD sampling (indices reset with replacement, so more
+            samples stay mixed than asked). Defaults to False.
+        seed (int, optional): Seed of this preprocessor's generator. Defaults
+            to None: ``torch.initial_seed()`` when the first batch is mixed,
+            i.e. the seed the Runner set.
+        **kwargs: ``ClsDataPreprocessor`` arguments (mean, std, to_rgb,
+            pad_size_divisor, ...). ``batch_augments`` is rejected: mixing is
+            this class's job.
+    """
+
+    def __init__(self,
+                 mix_mode: str = 'mixup',
+                 alpha: float = 0.2,
+                 num_patches: int = 3,
+                 mixed_fraction: float = 0.1,
+                 sample_with_replacement: bool = False,
+                 seed: Optional[int] = None,
+                 **kwargs):
+        if kwargs.get('batch_augments'):
+            raise ValueError(
+                'MixSKDDataPreprocessor mixes batches itself: remove '
+                '`batch_augments` (or `model.train_cfg.augments`) and set '
+                '`mix_mode`/`alpha` on the preprocessor instead.')
+        kwargs.pop('batch_augments', None)
+        super().__init__(**kwargs)
+        if mix_mode not in MIX_MODES:
+            raise ValueError(
+                f'mix_mode must be one of {MIX_MODES}, got {mix_mode!r}')
+        if alpha < 0:
+            raise ValueError(f'alpha must be >= 0, got {alpha}')
+        self.mix_mode = mix_mode
+        self.alpha = float(alpha)
+        self.num_patches = int(num_patches)
+        self.mixed_fraction = float(mixed_fraction)
+        self.sample_with_replacement = sample_with_replacement
+        self.seed = seed
+        self._rng: Optional[np.random.Generator] = None
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """This process's generator, created at the first training batch."""
+        if self._rng is None:
+            base = (self.seed if self.seed is not None else
+                    torch.initial_seed() % 2**63)
+            self._rng = np.random.default_rng([base, get_rank()])
+        return self._rng
+
+    def mix(self, inputs: torch.Tensor) -> MixBatch:
+        """Draw and apply one mixing of ``inputs`` (N, C, H, W)."""
+        if self.mix_mode == 'mixup':
+            return draw_mixup(inputs, self.alpha, self.rng)
+        if self.mix_mode == 'cutmix':
+            return draw_cutmix(inputs, self.alpha, self.rng)
+        if self.mix_mode == 'cutnmix':
+            return draw_cutnmix(inputs, self.alpha, self.num_patches,
+                                self.rng)
+        return draw_partial_mixup(inputs, self.alpha, self.mixed_fraction,
+                                  self.rng, self.sample_with_replacement)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = super().forward(data, training)
+        if training:
+            data['mix'] = self.mix(data['inputs'])
+        return data

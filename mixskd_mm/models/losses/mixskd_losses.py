@@ -1,0 +1,112 @@
+"""The terms of the MixSKD objective, one function each.
+
+Rows refer to the table of reference-methods.md section 1.5 (the released
+ImageNet script). Notation: ``z_k`` logits of head ``k`` (heads 1-3 are the
+auxiliary branches, 4 the backbone's), ``F_k`` the map head ``k`` pools,
+``bar`` the interpolation of the two originals' values
+(``lam * v(x) + (1 - lam) * v(x)[index]``), ``mix`` the value on the mixup
+image, ``t(.)`` the self-teacher's logits, ``sg`` stop-gradient.
+"""
+from typing import Sequence
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from ..utils.discriminator import grad_reverse
+from .functional import feature_mse, kd_kl_div, mixed_cross_entropy
+
+__all__ = [
+    'multi_head_ce', 'multi_head_mixed_ce', 'self_teacher_ce',
+    'mutual_logit_kd', 'self_teacher_kd', 'feature_consistency',
+    'adversarial_feature_loss'
+]
+
+
+def multi_head_ce(logits: Sequence[Tensor], labels: Tensor) -> Tensor:
+    """Row 1: ``sum_k CE(z_k(x), y)`` over all heads, on the originals.
+
+    Args:
+        logits (Sequence[Tensor]): Each (N, num_classes).
+        labels (Tensor): (N, ).
+    """
+    return sum(F.cross_entropy(z, labels) for z in logits)
+
+
+def multi_head_mixed_ce(logits_mix: Sequence[Tensor], labels: Tensor,
+                        lam: Tensor, index: Tensor) -> Tensor:
+    """Row 2: ``sum_k MixCE(z_k(x_mix); y, y[index], lam)``."""
+    return sum(
+        mixed_cross_entropy(z, labels, lam, index) for z in logits_mix)
+
+
+def self_teacher_ce(teacher_bar: Tensor, teacher_mix: Tensor, labels: Tensor,
+                    lam: Tensor, index: Tensor) -> Tensor:
+    """Row 3: ``MixCE(t(F_bar)) + MixCE(t(F(x_mix)))``.
+
+    Trains the self-teacher; its gradient also reaches the network through
+    both inputs.
+    """
+    return (mixed_cross_entropy(teacher_bar, labels, lam, index) +
+            mixed_cross_entropy(teacher_mix, labels, lam, index))
+
+
+def mutual_logit_kd(logits_bar: Sequence[Tensor],
+                    logits_mix: Sequence[Tensor],
+                    temperature: float) -> Tensor:
+    """Row 4: ``sum_k KD_T(z_bar_k <- sg z_k(x_mix))
+    + KD_T(z_k(x_mix) <- sg z_bar_k)``, for the auxiliary heads.
+
+    Each direction detaches its target.
+    """
+    return sum(
+        kd_kl_div(bar, mix, temperature) + kd_kl_div(mix, bar, temperature)
+        for bar, mix in zip(logits_bar, logits_mix))
+
+
+def self_teacher_kd(backbone_bar: Tensor, backbone_mix: Tensor,
+                    teacher_bar: Tensor, teacher_mix: Tensor,
+                    temperature: float) -> Tensor:
+    """Row 5: ``KD_T(z_bar_4 <- sg t(F(x_mix)))
+    + KD_T(z_4(x_mix) <- sg t(F_bar))``.
+
+    The self-teacher's soft labels for the backbone's own classifier, with the
+    crossed pairing of the authors' code: the backbone's interpolated logits
+    learn from the teacher's view of the mixup image and vice versa.
+    """
+    return (kd_kl_div(backbone_bar, teacher_mix, temperature) +
+            kd_kl_div(backbone_mix, teacher_bar, temperature))
+
+
+def feature_consistency(maps_bar: Sequence[Tensor],
+                        maps_mix: Sequence[Tensor]) -> Tensor:
+    """Row 6: ``sum_k MSE(F_bar_k, F_k(x_mix))``, no detach on either side.
+    """
+    return sum(feature_mse(bar, mix) for bar, mix in zip(maps_bar, maps_mix))
+
+
+def adversarial_feature_loss(discriminators: Sequence,
+                             maps_bar: Sequence[Tensor],
+                             maps_mix: Sequence[Tensor],
+                             grl_coeff: float = 1.0) -> Tensor:
+    """Row 7, as a real min-max game (not the released code's).
+
+    ``sum_k BCE(D_k(F_bar_k), 1) + BCE(D_k(F_k(x_mix)), 0)``. The
+    discriminators minimise it; a gradient-reversal layer in front of them
+    sends ``-grl_coeff`` times its gradient into the network, which therefore
+    maximises it: the interpolated and mixup-image features are pushed to be
+    indistinguishable. One optimiser step updates both sides.
+
+    The released code keeps its discriminators in a plain list (never
+    registered, trained or saved) and lets the network *minimise* the BCE of
+    the frozen random MLPs; reference-methods.md section 1.5 explains why
+    that is not adversarial. It is not reproduced here.
+    """
+    total = 0.
+    for disc, bar, mix in zip(discriminators, maps_bar, maps_mix):
+        real = disc(grad_reverse(bar, grl_coeff))
+        fake = disc(grad_reverse(mix, grl_coeff))
+        total = total + (
+            F.binary_cross_entropy_with_logits(real, real.new_ones(
+                real.shape)) + F.binary_cross_entropy_with_logits(
+                    fake, fake.new_zeros(fake.shape)))
+    return total
