@@ -1,0 +1,138 @@
+"""Tests of the mixing draws and of MixSKDDataPreprocessor."""
+import numpy as np
+import pytest
+import torch
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import mixskd_mm  # noqa: F401
+from mixskd_mm.models.utils.mixing import (draw_cutmix, draw_cutnmix,
+                                           draw_mixup, draw_partial_mixup,
+                                           interpolate, paste_boxes,
+                                           random_box)
+
+
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def test_interpolate_per_sample():
+    t = torch.tensor([[1., 2.], [3., 4.], [5., 6.]])
+    lam = torch.tensor([1.0, 0.25, 0.5])
+    index = torch.tensor([2, 0, 1])
+    out = interpolate(t, lam, index)
+    expected = torch.tensor([[1., 2.], [0.25 * 3 + 0.75 * 1, 0.25 * 4 + 0.75 * 2],
+                             [0.5 * 5 + 0.5 * 3, 0.5 * 6 + 0.5 * 4]])
+    assert torch.allclose(out, expected)
+
+
+def test_mixup_one_lambda_and_a_permutation():
+    x = torch.randn(6, 3, 4, 4)
+    mix = draw_mixup(x, 0.2, rng())
+    assert mix.lam.shape == (6, ) and torch.all(mix.lam == mix.lam[0])
+    assert sorted(mix.index.tolist()) == list(range(6))
+    lam = mix.lam[0].item()
+    assert torch.allclose(mix.mixed, lam * x + (1 - lam) * x[mix.index])
+
+
+def test_lambda_one_reproduces_the_originals():
+    x = torch.randn(4, 3, 8, 8)
+    mix = draw_mixup(x, 0.0, rng())  # alpha 0: no mixing
+    assert torch.all(mix.lam == 1)
+    assert torch.equal(mix.mixed, x)
+
+
+def test_cutmix_lambda_is_the_area_left():
+    x = torch.zeros(4, 1, 10, 10)
+    x[1] = 1  # only sample 1 is ones
+    mix = draw_cutmix(x, 1.0, rng(3))
+    # The pasted fraction of every image is 1 - lam.
+    pasted = (mix.mixed != x).float().mean(dim=(1, 2, 3))
+    for i, j in enumerate(mix.index.tolist()):
+        if torch.equal(x[i], x[j]):
+            continue
+        assert pasted[i].item() == pytest.approx(1 - mix.lam[i].item())
+
+
+def test_paste_boxes_counts_overlaps_once():
+    x = torch.arange(2.).view(2, 1, 1, 1).expand(2, 1, 4, 4).contiguous()
+    index = torch.tensor([1, 0])
+    mixed, lam = paste_boxes(x, index, [(0, 2, 0, 2), (1, 3, 1, 3)])
+    # Union of the two 2x2 boxes is 7 pixels of 16.
+    assert lam == pytest.approx(1 - 7 / 16)
+    assert (mixed[0] == 1).sum().item() == 7
+
+
+def test_random_box_area_and_bounds():
+    y1, y2, x1, x2 = random_box(32, 32, 0.25, rng(1))
+    assert 0 <= y1 <= y2 <= 32 and 0 <= x1 <= x2 <= 32
+    assert (y2 - y1) * (x2 - x1) <= 16 * 16
+
+
+def test_cutnmix_pastes_several_boxes():
+    x = torch.zeros(2, 1, 32, 32)
+    x[1] = 1
+    mix = draw_cutnmix(x, 1.0, 4, rng(5))
+    assert mix.mode == 'cutnmix'
+    with pytest.raises(ValueError, match='num_patches'):
+        draw_cutnmix(x, 1.0, 0, rng())
+
+
+def test_partial_mixup_mixes_an_exact_fraction():
+    x = torch.randn(64, 3, 2, 2)
+    mix = draw_partial_mixup(x, 1.0, 0.1, rng())
+    assert int((mix.lam < 1).sum()) == round(0.1 * 64)
+    # The released sampling (with replacement) leaves far more mixed.
+    fractions = [
+        float((draw_partial_mixup(x, 1.0, 0.1, rng(s), True).lam < 1)
+              .float().mean())
+        for s in range(50)
+    ]
+    assert np.mean(fractions) == pytest.approx((1 - 1 / 64)**57, abs=0.05)
+    with pytest.raises(ValueError, match='mixed_fraction'):
+        draw_partial_mixup(x, 1.0, 1.5, rng())
+
+
+def _batch(n=4, size=8):
+    g = torch.Generator().manual_seed(0)
+    return dict(
+        inputs=[
+            torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
+                          generator=g) for _ in range(n)
+        ],
+        data_samples=[DataSample().set_gt_label(i % 3) for i in range(n)])
+
+
+def test_preprocessor_mixes_only_in_training():
+    pre = MODELS.build(
+        dict(type='MixSKDDataPreprocessor', mean=[0.] * 3, std=[1.] * 3,
+             alpha=1.0, seed=0))
+    out = pre(_batch(), training=False)
+    assert set(out) == {'inputs', 'data_samples'}
+    out = pre(_batch(), training=True)
+    mix = out['mix']
+    assert mix.mixed.shape == out['inputs'].shape == (4, 3, 8, 8)
+    assert torch.allclose(mix.mixed,
+                          interpolate(out['inputs'], mix.lam, mix.index))
+    # The originals are handed over unmixed.
+    assert torch.equal(out['inputs'], pre(_batch(), training=False)['inputs'])
+
+
+def test_preprocessor_draws_per_rank(monkeypatch):
+    from mixskd_mm.models.data_preprocessors import mix_data_preprocessor
+    cfg = dict(type='MixSKDDataPreprocessor', alpha=1.0, seed=7)
+    draws = []
+    for rank in (0, 1):
+        monkeypatch.setattr(mix_data_preprocessor, 'get_rank', lambda: rank)
+        pre = MODELS.build(cfg)
+        draws.append(pre(_batch(16), training=True)['mix'])
+    assert not torch.equal(draws[0].lam, draws[1].lam)
+
+
+def test_preprocessor_rejects_bad_config():
+    with pytest.raises(ValueError, match='mix_mode'):
+        MODELS.build(dict(type='MixSKDDataPreprocessor', mix_mode='blend'))
+    with pytest.raises(ValueError, match='batch_augments'):
+        MODELS.build(
+            dict(type='MixSKDDataPreprocessor',
+                 batch_augments=dict(augments=dict(type='Mixup', alpha=1.))))

@@ -1,0 +1,233 @@
+"""MixSKDClassifier, SelfTeacherNeck and the MixSKD recipes."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import OptimWrapper
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+
+import mixskd_mm  # noqa: F401
+from mixskd_mm.models.utils.mixing import MixBatch, draw_mixup
+
+ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+NUM_CLASSES = 5
+
+TINY = dict(
+    type='MixSKDClassifier',
+    backbone=dict(
+        type='ResNet_CIFAR',
+        depth=18,
+        base_channels=8,
+        out_indices=(0, 1, 2, 3)),
+    head=dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=64),
+    branch_depth='light',
+    data_preprocessor=dict(
+        type='MixSKDDataPreprocessor',
+        alpha=1.0,
+        seed=0,
+        mean=[127.5] * 3,
+        std=[64.] * 3))
+
+
+def build(**overrides):
+    cfg = copy.deepcopy(TINY)
+    cfg.update(overrides)
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model
+
+
+def batch(n=6, size=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return dict(
+        inputs=[
+            torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
+                          generator=g) for _ in range(n)
+        ],
+        data_samples=[
+            DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
+        ])
+
+
+TERMS = {
+    'loss_ce', 'loss_mix_ce', 'loss_teacher_ce', 'loss_mutual_kd',
+    'loss_teacher_kd', 'loss_feat'
+}
+
+
+def test_loss_terms_are_separate_and_finite():
+    model = build()
+    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    assert set(losses) == TERMS
+    for name, value in losses.items():
+        assert value.dim() == 0 and torch.isfinite(value), name
+    assert losses['loss_ce'] > 0 and losses['loss_feat'] > 0
+
+
+def _grad_owners(model, loss):
+    model.zero_grad()
+    loss.backward(retain_graph=True)
+    owners = set()
+    for name, p in model.named_parameters():
+        if p.grad is not None and p.grad.abs().sum() > 0:
+            owners.add(name.split('.')[0])
+    return owners
+
+
+def test_each_term_sends_gradient_where_the_method_says():
+    model = build()
+    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    g = {k: _grad_owners(model, v) for k, v in losses.items()}
+    parts = {'backbone', 'branches', 'branch_heads', 'head'}
+    assert g['loss_ce'] == parts
+    assert g['loss_mix_ce'] == parts
+    # The self-teacher learns only from its own CE (row 3), which also
+    # trains the network through its inputs.
+    assert g['loss_teacher_ce'] == {'backbone', 'branches', 'self_teacher',
+                                    'teacher_head'}
+    # Row 4: branch heads only (the backbone head has no mutual term).
+    assert g['loss_mutual_kd'] == {'backbone', 'branches', 'branch_heads'}
+    # Row 5: the teacher side is detached.
+    assert g['loss_teacher_kd'] == {'backbone', 'head'}
+    # Row 6: feature maps, before any head.
+    assert g['loss_feat'] == {'backbone', 'branches'}
+
+
+def test_lambda_one_makes_consistency_terms_vanish():
+    model = build()
+    data = model.data_preprocessor(batch(), True)
+    x = data['inputs']
+    n = x.size(0)
+    mix = MixBatch(x.clone(), torch.ones(n), torch.randperm(n))
+    losses = model(x, data['data_samples'], mode='loss', mix=mix)
+    assert losses['loss_feat'].item() == pytest.approx(0, abs=1e-10)
+    assert losses['loss_mutual_kd'].item() == pytest.approx(0, abs=1e-7)
+    assert losses['loss_mix_ce'].item() == pytest.approx(
+        losses['loss_ce'].item(), rel=1e-5)
+
+
+def test_loss_weights_and_temperature_apply():
+    data = build().data_preprocessor(batch(), True)
+    ref = build()(**data, mode='loss')
+    model = build(loss_weights=dict(feat=0.0, ce=2.0))
+    losses = model(**data, mode='loss')
+    assert losses['loss_feat'].item() == 0
+    assert losses['loss_ce'].item() == pytest.approx(
+        2 * ref['loss_ce'].item(), rel=1e-5)
+    with pytest.raises(KeyError, match='valid names'):
+        build(loss_weights=dict(featt=1.0))
+
+
+def test_missing_mix_is_a_clear_error():
+    model = build()
+    data = model.data_preprocessor(batch(), False)
+    with pytest.raises(ValueError, match='MixSKDDataPreprocessor'):
+        model(**data, mode='loss')
+
+
+def test_backbone_must_return_four_stages():
+    with pytest.raises(ValueError, match='out_indices'):
+        build(backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=8,
+                            out_indices=(3, )))
+
+
+def test_deployable_weights_are_a_plain_image_classifier():
+    model = build()
+    # Train a step so BN statistics and weights are not at init.
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    model.train_step(batch(), wrapper)
+    plain_cfg = dict(
+        type='ImageClassifier',
+        backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=8),
+        neck=dict(type='GlobalAveragePooling'),
+        head=TINY['head'],
+        data_preprocessor=dict(mean=[127.5] * 3, std=[64.] * 3))
+    plain = MODELS.build(plain_cfg)
+    deploy = model.deployable_state_dict()
+    assert set(deploy) == set(plain.state_dict())
+    plain.load_state_dict(deploy, strict=True)
+    model.eval()
+    plain.eval()
+    data = batch(seed=1)
+    ours = model.val_step(copy.deepcopy(data))
+    theirs = plain.val_step(copy.deepcopy(data))
+    for a, b in zip(ours, theirs):
+        assert torch.equal(a.pred_score, b.pred_score)
+
+
+def test_adversarial_term_has_registered_trained_discriminators():
+    model = build(adversarial=dict(hidden_channels=16, grl_coeff=1.0))
+    assert any(k.startswith('discriminators.')
+               for k in model.state_dict())
+    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    assert 'loss_adv' in losses
+    owners = _grad_owners(model, losses['loss_adv'])
+    assert owners == {'backbone', 'branches', 'discriminators'}
+
+
+def test_bifpn_self_teacher_on_backbone_stages():
+    model = build(
+        self_teacher=dict(type='SelfTeacherNeck', fusion='bifpn'),
+        teacher_inputs='backbone_stages')
+    assert model.self_teacher.out_channels == 2 * 64
+    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    assert torch.isfinite(sum(losses.values()))
+    with pytest.raises(ValueError, match='one spatial size'):
+        bad = build(teacher_inputs='backbone_stages')
+        bad(**bad.data_preprocessor(batch(), True), mode='loss')
+
+
+def test_full_and_light_branch_depth():
+    full, light = build(branch_depth='full'), build(branch_depth='light')
+    # ResNet-18 stages have 2 blocks; a light branch keeps one per stage.
+    assert len(full.branches[0].layers[0]) == 2
+    assert len(light.branches[0].layers[0]) == 1
+    with pytest.raises(ValueError, match='branch depth'):
+        build(branch_depth='deep')
+
+
+def test_a_few_iterations_lower_the_loss():
+    torch.manual_seed(0)
+    model = build(data_preprocessor=dict(
+        type='MixSKDDataPreprocessor', alpha=0.2, seed=0,
+        mean=[127.5] * 3, std=[64.] * 3))
+    wrapper = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
+    data = batch(n=10)
+    totals = []
+    for _ in range(12):
+        log = model.train_step(copy.deepcopy(data), wrapper)
+        totals.append(log['loss'].item())
+    assert sum(totals[-3:]) < 0.7 * sum(totals[:3]), totals
+
+
+@pytest.mark.parametrize('name', ['mixskd_r50_imagenet', 'mixskd_r18_cifar100'])
+def test_recipes_build_and_step_on_uint8_images(name):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', f'{name}.py'))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    size = 64 if 'imagenet' in name else 32
+    data = batch(n=2, size=size)
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    assert set(losses) == TERMS
+    assert all(torch.isfinite(v) for v in losses.values())
+    # predict() equals the plain classifier built from the same weights.
+    plain_cfg = copy.deepcopy(cfg.model)
+    plain_cfg.update(type='ImageClassifier')
+    for key in ('self_teacher', 'teacher_inputs', 'branch_depth',
+                'temperature', 'loss_weights', 'adversarial'):
+        plain_cfg.pop(key, None)
+    plain_cfg.data_preprocessor.pop('alpha')
+    plain_cfg.data_preprocessor.pop('mix_mode')
+    plain_cfg.data_preprocessor.type = 'ClsDataPreprocessor'
+    plain = MODELS.build(plain_cfg)
+    plain.load_state_dict(model.deployable_state_dict(), strict=True)
+    model.eval()
+    plain.eval()
+    ours, theirs = model.val_step(copy.deepcopy(data)), plain.val_step(data)
+    assert torch.equal(ours[0].pred_score, theirs[0].pred_score)
