@@ -1,4 +1,11 @@
 from .base import DistillClassifier
+from .cutnmix import CutnMixOnlineDistiller
+from .frskd import FRSKDClassifier
+from .kd import KDClassifier
+from .mixkd import MixKDClassifier
 from .mixskd import MixSKDClassifier
 
-__all__ = ['DistillClassifier', 'MixSKDClassifier']
+__all__ = [
+    'DistillClassifier', 'MixSKDClassifier', 'FRSKDClassifier',
+    'CutnMixOnlineDistiller', 'MixKDClassifier', 'KDClassifier'
+]

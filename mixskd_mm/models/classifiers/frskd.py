@@ -1,0 +1,184 @@
+"""FRSKD: feature refinement via self-knowledge distillation.
+
+Ji et al., "Refine Myself by Teaching Myself: Feature Refinement via
+Self-Knowledge Distillation", CVPR 2021, https://arxiv.org/abs/2103.08273.
+Follows the released code (``MingiJi/FRSKD``, ``classification/``);
+reference-methods.md section 2 lists the architecture and every term.
+"""
+from typing import Dict, List, Optional
+
+import torch.nn.functional as F
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from torch import Tensor
+
+from ..data_preprocessors import MixSKDDataPreprocessor
+from ..losses.frskd_losses import frskd_attention, frskd_ce, frskd_kd
+from ..utils.branches import backbone_stages
+from ..utils.mixing import MixBatch
+from .base import DistillClassifier
+
+__all__ = ['FRSKDClassifier']
+
+TRAIN_ON = ('original', 'mixed')
+
+
+@MODELS.register_module()
+class FRSKDClassifier(DistillClassifier):
+    """FRSKD classifier: backbone, head and a BiFPN self-teacher.
+
+    The self-teacher (:class:`FRSKDBiFPN`, ``self_teacher``) fuses the
+    backbone's four stage outputs top-down and bottom-up into refined maps of
+    the same resolutions (``width`` times the channels); global average
+    pooling of the deepest refined map feeds its own linear head
+    (``teacher_head``, a copy of ``head``). The classifier learns from the
+    self-teacher's logits (KD) and, at every level, from its refined maps
+    (attention transfer). Both are dropped after training: prediction uses
+    only ``backbone``, ``neck`` and ``head``.
+
+    Loss dict keys (reference-methods.md section 2.2), each times its weight
+    in ``loss_weights``:
+
+    - ``loss_ce``: CE of the classifier (weight ``ce``, default 1).
+    - ``loss_teacher_ce``: CE of the self-teacher (``teacher_ce``, 1); its
+      gradient also reaches the backbone through the BiFPN's inputs.
+    - ``loss_kd``: ``KD_T(z <- sg t)`` (``kd`` = alpha, 2); reaches the
+      classifier only.
+    - ``loss_at``: ``sum_i AT(S_i, sg R_i)`` over the four levels (``at`` =
+      beta, 100); reaches the backbone only.
+
+    ``train_on`` chooses the batch:
+
+    - 'original' (default, the released code without ``--aug``): the
+      originals with plain CE. No mixing is needed, so the data preprocessor
+      is a plain ``ClsDataPreprocessor`` (the default when none is given);
+      a ``MixSKDDataPreprocessor`` is refused, as its draws would be ignored.
+    - 'mixed' (``--aug mixup`` / ``--aug cutmix``): only the mixed batch of a
+      ``MixSKDDataPreprocessor`` (``mix_mode='mixup'``, ``alpha=0.2``, or
+      ``'cutmix'``, ``alpha=1.0``; the other modes work too), both CEs
+      become mixed-label CEs, the distillation terms are unchanged.
+
+    Args:
+        backbone (dict): A ResNet-family backbone returning all its stages,
+            e.g. ``out_indices=(0, 1, 2, 3)``.
+        head (dict): The classifier's head (``LinearClsHead``-like); the
+            teacher head is a copy with ``in_channels`` set.
+        neck (dict): Pooling before ``head``. Defaults to
+            ``GlobalAveragePooling``.
+        self_teacher (dict): The :class:`FRSKDBiFPN` config;
+            ``in_channels`` is filled in from the backbone. Defaults to
+            ``dict(type='FRSKDBiFPN', width=2, depth=2)`` (``BiFPNc``).
+        train_on (str): 'original' or 'mixed'. Defaults to 'original'.
+        temperature (float): KD temperature T. Defaults to 4.
+        loss_weights (dict, optional): Weights by term name (``ce``,
+            ``teacher_ce``, ``kd``, ``at``). Defaults to
+            ``dict(ce=1, teacher_ce=1, kd=2, at=100)`` (the README's CIFAR-100
+            alpha and beta).
+        data_preprocessor (dict, optional): Defaults to
+            ``ClsDataPreprocessor`` for 'original' and to
+            ``MixSKDDataPreprocessor(mix_mode='mixup', alpha=0.2)`` for
+            'mixed'. A dict without ``type`` gets that type.
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    DEFAULT_LOSS_WEIGHTS = dict(ce=1.0, teacher_ce=1.0, kd=2.0, at=100.0)
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 neck: Optional[dict] = dict(type='GlobalAveragePooling'),
+                 self_teacher: dict = dict(
+                     type='FRSKDBiFPN', width=2, depth=2),
+                 train_on: str = 'original',
+                 temperature: float = 4.0,
+                 loss_weights: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if train_on not in TRAIN_ON:
+            raise ValueError(
+                f'train_on must be one of {TRAIN_ON}, got {train_on!r}')
+        if temperature <= 0:
+            raise ValueError(f'temperature must be > 0, got {temperature}')
+        if data_preprocessor is None or isinstance(data_preprocessor, dict):
+            data_preprocessor = dict(data_preprocessor or {})
+            data_preprocessor.setdefault(
+                'type', 'ClsDataPreprocessor'
+                if train_on == 'original' else 'MixSKDDataPreprocessor')
+        super().__init__(
+            backbone=backbone,
+            head=head,
+            neck=neck,
+            loss_weights=loss_weights,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self._check_preprocessor(train_on)
+        self.train_on = train_on
+        self.temperature = float(temperature)
+
+        stages = backbone_stages(self.backbone)
+        out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
+        if out_indices != tuple(range(len(stages))):
+            raise ValueError(
+                'FRSKD refines every stage of the backbone: set '
+                f'backbone.out_indices={tuple(range(len(stages)))}, got '
+                f'{out_indices}')
+        in_channels = [stage[-1].out_channels for stage in stages]
+        # Self-teacher: BiFPN over the stages, GAP, its own linear head.
+        self.self_teacher = MODELS.build(
+            dict(self_teacher, in_channels=in_channels))
+        self.teacher_head = MODELS.build(
+            dict(
+                self.head_cfg,
+                in_channels=self.self_teacher.out_channels[-1]))
+
+    def _check_preprocessor(self, train_on: str) -> None:
+        mixes = isinstance(self.data_preprocessor, MixSKDDataPreprocessor)
+        if train_on == 'mixed' and not mixes:
+            raise ValueError(
+                "train_on='mixed' needs the mixed batch of "
+                'MixSKDDataPreprocessor: set model.data_preprocessor.type='
+                "'MixSKDDataPreprocessor' (mix_mode 'mixup', alpha 0.2, or "
+                f"'cutmix', alpha 1.0), got "
+                f'{type(self.data_preprocessor).__name__}')
+        if train_on == 'original' and mixes:
+            raise ValueError(
+                "train_on='original' would ignore the draws of "
+                'MixSKDDataPreprocessor: use ClsDataPreprocessor, or set '
+                "train_on='mixed' to train on the mixed batch.")
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: List[DataSample],
+             mix: Optional[MixBatch] = None) -> Dict[str, Tensor]:
+        """The FRSKD objective.
+
+        Args:
+            inputs (Tensor): Normalised originals, shape (N, C, H, W).
+            data_samples (list[DataSample]): With ``gt_label``.
+            mix (MixBatch, optional): The mixed batch (N, C, H, W), lambda
+                (N, ) and partners (N, ); required with ``train_on='mixed'``.
+
+        Returns:
+            dict[str, Tensor]: The weighted terms, see the class docstring.
+        """
+        labels = self.gt_labels(data_samples)
+        lam = index = None
+        x = inputs
+        if self.train_on == 'mixed':
+            mix = self.require_mix(mix)
+            x, lam, index = mix.mixed, mix.lam, mix.index
+
+        stages = self.backbone(x)  # four (N, C_i, H_i, W_i)
+        logits = self.head(self.neck((stages[-1], )))  # (N, num_classes)
+        refined = self.self_teacher(stages)  # four (N, 2 C_i, H_i, W_i)
+        pooled = F.adaptive_avg_pool2d(refined[-1], 1).flatten(1)
+        teacher_logits = self.teacher_head((pooled, ))
+
+        return dict(
+            loss_ce=self.weighted('ce', frskd_ce(logits, labels, lam,
+                                                 index)),
+            loss_teacher_ce=self.weighted(
+                'teacher_ce', frskd_ce(teacher_logits, labels, lam, index)),
+            loss_kd=self.weighted(
+                'kd', frskd_kd(logits, teacher_logits, self.temperature)),
+            loss_at=self.weighted('at', frskd_attention(stages, refined)))

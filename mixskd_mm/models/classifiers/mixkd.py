@@ -1,0 +1,120 @@
+"""MIX-KD: knowledge distillation on partially mixed batches.
+
+Choi et al., "Understanding the Role of Mixup in Knowledge Distillation: An
+Empirical Study", WACV 2023, https://arxiv.org/abs/2211.03946. Follows the
+released code (``hchoi71/MIX-KD``, ``distiller_zoo/MIXSTD.py``,
+``helper/loops_mixstd.py``); reference-methods.md section 4.
+"""
+from typing import Dict, List, Optional
+
+from mmpretrain.registry import MODELS
+from mmpretrain.structures import DataSample
+from torch import Tensor
+
+from ..data_preprocessors import MixSKDDataPreprocessor
+from ..losses.mixkd_losses import mixkd_ce, mixkd_distill
+from ..utils.mixing import MixBatch
+from ..utils.teacher import FrozenTeacher
+from .base import DistillClassifier
+
+__all__ = ['MixKDClassifier']
+
+
+@MODELS.register_module()
+class MixKDClassifier(DistillClassifier):
+    """A student distilled from a frozen teacher on a partially mixed batch.
+
+    ``MixSKDDataPreprocessor(mix_mode='partial_mixup')`` gives every sample
+    its own lambda ~ Beta(1, 1) and then leaves exactly ``round(0.1 * N)``
+    samples mixed (``mixed_fraction=0.1``; ``sample_with_replacement=True``
+    reproduces the released sampling, which leaves about 41 % mixed for a
+    batch of 64). Student and teacher (:class:`FrozenTeacher`, under
+    ``teacher``; eval mode, no gradient) both read that mixed batch only.
+    Instead of a temperature, both logits are divided by their own
+    per-sample standard deviation. Prediction uses only the student's
+    ``backbone``, ``neck`` and ``head``.
+
+    Loss dict keys (section 4), each times its weight in ``loss_weights``:
+
+    - ``loss_ce``: soft-target CE of the student against the mixed one-hot
+      label (``ce`` = gamma = 0.1).
+    - ``loss_kd``: ``mean_i KL(t~_i || s~_i)`` of the standardised logits,
+      no ``T^2`` (``kd`` = alpha = 0.9).
+
+    Args:
+        backbone (dict): Student backbone config.
+        head (dict): Student head config.
+        teacher (dict): ``dict(config=..., checkpoint=...)``, the
+            :class:`FrozenTeacher` arguments. Its ``num_classes`` and
+            normalisation must match the student's.
+        neck (dict): Defaults to ``GlobalAveragePooling``.
+        loss_weights (dict, optional): ``ce`` and ``kd``. Defaults to
+            ``dict(ce=0.1, kd=0.9)``.
+        data_preprocessor (dict, optional): Defaults to
+            ``MixSKDDataPreprocessor(mix_mode='partial_mixup', alpha=1.0,
+            mixed_fraction=0.1)``; a dict without ``type`` gets these
+            defaults. ``mixed_fraction=1.0`` mixes every sample (the
+            paper's full mixup, FMU).
+        init_cfg (dict, optional): Defaults to None.
+    """
+
+    DEFAULT_LOSS_WEIGHTS = dict(ce=0.1, kd=0.9)
+
+    def __init__(self,
+                 backbone: dict,
+                 head: dict,
+                 teacher: dict,
+                 neck: Optional[dict] = dict(type='GlobalAveragePooling'),
+                 loss_weights: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if data_preprocessor is None or (isinstance(data_preprocessor, dict)
+                                         and 'type' not in data_preprocessor):
+            data_preprocessor = dict(
+                dict(
+                    type='MixSKDDataPreprocessor',
+                    mix_mode='partial_mixup',
+                    alpha=1.0,
+                    mixed_fraction=0.1), **(data_preprocessor or {}))
+        super().__init__(
+            backbone=backbone,
+            head=head,
+            neck=neck,
+            loss_weights=loss_weights,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        if not isinstance(self.data_preprocessor, MixSKDDataPreprocessor):
+            raise ValueError(
+                'MIX-KD distils on mixed images: set '
+                "model.data_preprocessor.type='MixSKDDataPreprocessor' with "
+                "mix_mode='partial_mixup', got "
+                f'{type(self.data_preprocessor).__name__} (use KDClassifier '
+                'for KD on the originals)')
+        self.teacher = FrozenTeacher(**teacher)
+        self.teacher.check_compatible(self.head, self.data_preprocessor)
+
+    def loss(self,
+             inputs: Tensor,
+             data_samples: List[DataSample],
+             mix: Optional[MixBatch] = None) -> Dict[str, Tensor]:
+        """The MIX-KD objective on the partially mixed batch.
+
+        Args:
+            inputs (Tensor): Normalised originals (N, C, H, W); unused, both
+                networks read ``mix.mixed``.
+            data_samples (list[DataSample]): With ``gt_label``.
+            mix (MixBatch): Mixed images (N, C, H, W), lambda (N, ) (1 for
+                unmixed samples) and partners (N, ).
+
+        Returns:
+            dict[str, Tensor]: ``loss_ce`` and ``loss_kd``, weighted.
+        """
+        mix = self.require_mix(mix)
+        labels = self.gt_labels(data_samples)
+        logits = self.head(self.extract_feat(mix.mixed))  # (N, classes)
+        teacher_logits = self.teacher(mix.mixed)  # (N, classes), no grad
+        return dict(
+            loss_ce=self.weighted(
+                'ce', mixkd_ce(logits, labels, mix.lam, mix.index)),
+            loss_kd=self.weighted('kd', mixkd_distill(logits,
+                                                      teacher_logits)))

@@ -1,0 +1,68 @@
+"""The two terms of the MIX-KD objective, one function each.
+
+MIX-KD, "Understanding the Role of Mixup in Knowledge Distillation: An
+Empirical Study" (Choi et al., WACV 2023, https://arxiv.org/abs/2211.03946).
+reference-methods.md section 4 (``distiller_zoo/MIXSTD.py``,
+``helper/loops_mixstd.py``)::
+
+    L = gamma * CE_soft(s(x_mix), y_mix) + alpha * KL(t~ || s~)
+
+``s``, ``t`` student and teacher logits on the same partially mixed batch,
+``y_mix = lam * onehot(y) + (1 - lam) * onehot(y[index])``, ``~`` softmax
+of the logits divided by their own per-sample standard deviation.
+"""
+import torch.nn.functional as F
+from torch import Tensor
+
+from .functional import soft_cross_entropy, std_normalized_kd
+
+__all__ = ['mixed_one_hot', 'mixkd_ce', 'mixkd_distill']
+
+
+def mixed_one_hot(labels: Tensor, lam: Tensor, index: Tensor,
+                  num_classes: int) -> Tensor:
+    """``y_mix = lam * onehot(y) + (1 - lam) * onehot(y[index])``.
+
+    Args:
+        labels (Tensor): (N, ).
+        lam (Tensor): (N, ); 1 for unmixed samples.
+        index (Tensor): Partners, (N, ).
+        num_classes (int): Width of the one-hot vectors.
+
+    Returns:
+        Tensor: Shape (N, num_classes), rows summing to 1.
+    """
+    one_hot = F.one_hot(labels, num_classes).float()
+    lam = lam.float().view(-1, 1)
+    return lam * one_hot + (1 - lam) * one_hot[index]
+
+
+def mixkd_ce(logits: Tensor, labels: Tensor, lam: Tensor,
+             index: Tensor) -> Tensor:
+    """``CE_soft(s(x_mix), y_mix)``: section 4, the ``gamma`` term.
+
+    Soft-target cross entropy against the mixed one-hot label, batch mean.
+
+    Args:
+        logits (Tensor): Student logits on the mixed batch,
+            (N, num_classes).
+        labels (Tensor): (N, ).
+        lam (Tensor): (N, ).
+        index (Tensor): (N, ).
+    """
+    target = mixed_one_hot(labels, lam, index, logits.size(1))
+    return soft_cross_entropy(logits, target.to(logits.dtype))
+
+
+def mixkd_distill(student: Tensor, teacher: Tensor) -> Tensor:
+    """``mean_i KL(t~_i || s~_i)``: section 4, the ``alpha`` term.
+
+    The logits are standardised per sample (divided by their standard
+    deviation) instead of divided by a temperature; batch mean, no ``T^2``.
+    The teacher's logits are detached.
+
+    Args:
+        student (Tensor): (N, num_classes).
+        teacher (Tensor): (N, num_classes).
+    """
+    return std_normalized_kd(student, teacher, detach_teacher=True)
