@@ -9,7 +9,7 @@ from typing import List, Sequence, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, ModuleList
 from mmpretrain.registry import MODELS
 from torch import Tensor
 
@@ -85,19 +85,19 @@ class FRSKDBiFPN(BaseModule):
         self.out_channels = [int(width * c) for c in in_channels]
         ins, outs, n = self.in_channels, self.out_channels, len(in_channels)
         # Top-down path: lateral 1x1, upsample + 1x1 to match, fusion block.
-        self.td_lateral = nn.ModuleList(
+        self.td_lateral = ModuleList(
             conv1x1_bn_relu(i, o) for i, o in zip(ins, outs))
-        self.td_resample = nn.ModuleList(
+        self.td_resample = ModuleList(
             conv1x1_bn_relu(outs[i + 1], outs[i]) for i in range(n - 1))
-        self.td_fuse = nn.ModuleList(
+        self.td_fuse = ModuleList(
             DepthConvBlock(outs[i], depth) for i in range(n - 1))
         self.td_weights = nn.Parameter(torch.ones(n - 1, 2))
         # Bottom-up path: second lateral, downsample + 1x1, fusion block.
-        self.bu_lateral = nn.ModuleList(
+        self.bu_lateral = ModuleList(
             conv1x1_bn_relu(ins[i], outs[i]) for i in range(1, n))
-        self.bu_resample = nn.ModuleList(
+        self.bu_resample = ModuleList(
             conv1x1_bn_relu(outs[i - 1], outs[i]) for i in range(1, n))
-        self.bu_fuse = nn.ModuleList(
+        self.bu_fuse = ModuleList(
             DepthConvBlock(outs[i], depth) for i in range(1, n))
         self.bu_weights = nn.Parameter(torch.ones(n - 1, 3))
 

@@ -1,6 +1,9 @@
-from . import branches, discriminator, mixing
+from . import branches, discriminator, mixing, peer, teacher
 from .branches import *  # noqa: F401,F403
 from .discriminator import *  # noqa: F401,F403
 from .mixing import *  # noqa: F401,F403
+from .peer import *  # noqa: F401,F403
+from .teacher import *  # noqa: F401,F403
 
-__all__ = branches.__all__ + discriminator.__all__ + mixing.__all__
+__all__ = (branches.__all__ + discriminator.__all__ + mixing.__all__ +
+           peer.__all__ + teacher.__all__)

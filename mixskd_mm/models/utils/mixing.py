@@ -171,7 +171,9 @@ def draw_cutnmix(x: Tensor,
 
     Note:
         The exact construction of Shen et al. (arXiv 2206.12370) is not
-        public; this is the design documented in ``docs/methods.md``.
+        public; this is the design documented in
+        :class:`~mixskd_mm.models.classifiers.CutnMixOnlineDistiller` and
+        ``docs/methods.md``.
     """
     if num_patches < 1:
         raise ValueError(f'num_patches must be >= 1, got {num_patches}')

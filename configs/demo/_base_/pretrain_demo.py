@@ -1,0 +1,52 @@
+# Data and schedule of the demo's classification pretraining: the generated
+# ImageNet-style set of tools/make_demo_data.py (20 shape x texture classes,
+# 64 px). The demo configs take these with {{_base_.demo.<name>}} so that each
+# method's demo config inherits its real recipe and overrides only data,
+# schedule and depth. The epoch count is the 'default' demo size; the demo
+# pipeline (tools/demo.py) shortens it for --size tiny/small.
+_epochs = 12
+_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)),
+    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
+    dict(type='PackInputs'),
+]
+_test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+
+
+def _loader(split, pipeline, shuffle):
+    return dict(
+        _delete_=True,
+        batch_size=32,
+        num_workers=0,
+        persistent_workers=False,
+        collate_fn=dict(type='default_collate'),
+        sampler=dict(type='DefaultSampler', shuffle=shuffle),
+        dataset=dict(
+            type='CustomDataset',
+            data_root='data/demo/cls',
+            ann_file=f'meta/{split}.txt',
+            data_prefix=split,
+            pipeline=pipeline))
+
+
+demo = dict(
+    train_dataloader=_loader('train', _train_pipeline, True),
+    val_dataloader=_loader('val', _test_pipeline, False),
+    val_evaluator=dict(_delete_=True, type='Accuracy', topk=(1, )),
+    optim_wrapper=dict(
+        _delete_=True,
+        optimizer=dict(
+            type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)),
+    param_scheduler=[
+        dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0,
+             end=1, convert_to_iter_based=True),
+        dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=_epochs,
+             T_max=_epochs - 1, convert_to_iter_based=True),
+    ],
+    train_cfg=dict(by_epoch=True, max_epochs=_epochs, val_interval=_epochs),
+    default_hooks=dict(
+        logger=dict(type='LoggerHook', interval=10),
+        checkpoint=dict(
+            type='CheckpointHook', interval=_epochs, max_keep_ckpts=1)),
+)

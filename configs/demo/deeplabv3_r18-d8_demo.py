@@ -1,0 +1,79 @@
+# Demo: DeepLabV3 fine-tuning = the real transfer config
+# (seg/deeplabv3_r50-mixskd-d8_4xb4-40k_voc12aug-512x512.py) with the demo's
+# data (the VOC-layout shapes set, 128 px, background + 5 shapes), schedule
+# and depth (ResNet-18, decoder widths scaled down with it). The demo
+# pipeline sets model.backbone.init_cfg.checkpoint to the exported backbone
+# of each pretraining method.
+_base_ = ['../seg/deeplabv3_r50-mixskd-d8_4xb4-40k_voc12aug-512x512.py']
+
+_iters = 300
+_crop = (128, 128)
+_classes = ('background', 'circle', 'cross', 'square', 'star', 'triangle')
+_palette = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],
+            [0, 0, 128], [128, 0, 128]]
+_data_root = 'data/demo/seg/VOC2012'
+
+model = dict(
+    data_preprocessor=dict(size=_crop),
+    backbone=dict(
+        depth=18,
+        init_cfg=dict(checkpoint='work_dirs/demo/pretrain_mixskd/'
+                      'backbone.pth')),
+    decode_head=dict(in_channels=512, channels=128,
+                     num_classes=len(_classes)),
+    auxiliary_head=dict(in_channels=256, channels=64,
+                        num_classes=len(_classes)))
+
+_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='RandomResize', scale=(256, 128), ratio_range=(0.5, 2.0),
+         keep_ratio=True),
+    dict(type='RandomCrop', crop_size=_crop, cat_max_ratio=0.75),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackSegInputs'),
+]
+_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(256, 128), keep_ratio=True),
+    dict(type='LoadAnnotations'),
+    dict(type='PackSegInputs'),
+]
+
+
+def _dataset(split, pipeline):
+    # mmseg's BaseSegDataset (PascalVOCDataset's unchanged parent) reads the
+    # VOC layout and accepts the demo's class names (see mixskd_mm.demo).
+    return dict(
+        _delete_=True,
+        type='BaseSegDataset',
+        data_root=_data_root,
+        ann_file=f'ImageSets/Segmentation/{split}.txt',
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        img_suffix='.jpg',
+        seg_map_suffix='.png',
+        metainfo=dict(classes=_classes, palette=_palette),
+        pipeline=pipeline)
+
+
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=_dataset('train', _train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=_dataset('val', _test_pipeline))
+test_dataloader = val_dataloader
+
+param_scheduler = [
+    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=_iters,
+         by_epoch=False)
+]
+train_cfg = dict(max_iters=_iters, val_interval=_iters)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=_iters, max_keep_ckpts=1))

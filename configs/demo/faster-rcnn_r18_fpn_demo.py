@@ -1,0 +1,75 @@
+# Demo: Faster R-CNN fine-tuning = the real transfer config
+# (det/faster-rcnn_r50-mixskd_fpn_1x_coco.py) with the demo's data (the
+# COCO-format shapes set, 128 px, 5 classes), schedule and depth (ResNet-18).
+# The demo pipeline sets model.backbone.init_cfg.checkpoint to the exported
+# backbone of each pretraining method.
+_base_ = ['../det/faster-rcnn_r50-mixskd_fpn_1x_coco.py']
+
+_epochs = 6
+_scale = (128, 128)
+_classes = ('circle', 'cross', 'square', 'star', 'triangle')
+_data_root = 'data/demo/det'
+
+model = dict(
+    backbone=dict(
+        depth=18,
+        init_cfg=dict(checkpoint='work_dirs/demo/pretrain_mixskd/'
+                      'backbone.pth')),
+    neck=dict(in_channels=[64, 128, 256, 512]),
+    # Objects are 12-60 px: anchors of 16-256 px (scale 4) fit them.
+    rpn_head=dict(anchor_generator=dict(scales=[4])),
+    roi_head=dict(bbox_head=dict(num_classes=len(_classes))))
+
+_train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+_test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor')),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        data_root=_data_root,
+        ann_file='annotations/instances_train.json',
+        data_prefix=dict(img='train/'),
+        metainfo=dict(classes=_classes),
+        pipeline=_train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    dataset=dict(
+        data_root=_data_root,
+        ann_file='annotations/instances_val.json',
+        data_prefix=dict(img='val/'),
+        metainfo=dict(classes=_classes),
+        pipeline=_test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=_data_root + '/annotations/instances_val.json')
+test_evaluator = val_evaluator
+
+# The 1x recipe's shape (linear warm-up, step decay), shortened; lr scaled
+# linearly from 0.02 at batch 16.
+optim_wrapper = dict(optimizer=dict(lr=0.01))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
+         end=50),
+    dict(type='MultiStepLR', by_epoch=True, begin=0, end=_epochs,
+         milestones=[4, 5], gamma=0.1),
+]
+train_cfg = dict(max_epochs=_epochs, val_interval=_epochs)
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(interval=_epochs, max_keep_ckpts=1))

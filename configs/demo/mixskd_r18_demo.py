@@ -1,0 +1,17 @@
+# Demo: MixSKD pretraining = the real ImageNet recipe (mixskd_r50_imagenet.py)
+# with the demo's data, schedule and depth (ResNet-18, 64 px, 20 classes).
+_base_ = ['../mixskd_r50_imagenet.py', './_base_/pretrain_demo.py']
+
+model = dict(
+    backbone=dict(depth=18),
+    head=dict(num_classes=20, in_channels=512, topk=(1, )),
+    data_preprocessor=dict(num_classes=20))
+train_dataloader = {{_base_.demo.train_dataloader}}
+val_dataloader = {{_base_.demo.val_dataloader}}
+test_dataloader = val_dataloader
+val_evaluator = {{_base_.demo.val_evaluator}}
+test_evaluator = val_evaluator
+optim_wrapper = {{_base_.demo.optim_wrapper}}
+param_scheduler = {{_base_.demo.param_scheduler}}
+train_cfg = {{_base_.demo.train_cfg}}
+default_hooks = {{_base_.demo.default_hooks}}
