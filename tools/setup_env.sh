@@ -62,7 +62,7 @@ pip_q() {
 }
 
 step "installing build prerequisites and torch 2.14.1 + torchvision 0.29.1"
-pip_q install 'setuptools>=77,<81' wheel ninja psutil \
+pip_q install 'setuptools>=77,<80.9' wheel ninja psutil \
     || fail "install build tools" "check that PyPI is reachable (pip config list) and retry"
 pip_q install torch==2.14.1 torchvision==0.29.1 'numpy<2.5' opencv-python-headless \
     || fail "install torch" "torch==2.14.1/torchvision==0.29.1 must be reachable by pip; check the index and free disk"
