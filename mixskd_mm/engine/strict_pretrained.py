@@ -1,1 +1,232 @@
-"""A Pretrained initializer that fails loudly on mismatched backbone keys."""
+"""A Pretrained initializer that fails loudly on mismatched backbone keys.
+
+mmengine's ``Pretrained`` initializer loads with ``strict=False``: a wrong
+checkpoint (a raw training checkpoint without ``prefix``, a checkpoint of
+another depth, a detector) only prints a warning, and fine-tuning then starts
+from a randomly initialised backbone. ``StrictPretrained`` raises instead,
+naming the counts, the first keys and the fix.
+
+It is registered in mmengine's root ``WEIGHT_INITIALIZERS`` registry, so the
+same ``init_cfg`` works in mmdet, mmseg and mmpretrain configs::
+
+    backbone=dict(
+        type='ResNet', depth=50, ...,
+        init_cfg=dict(type='StrictPretrained',
+                      checkpoint='work_dirs/mixskd_r50_imagenet/backbone.pth'))
+"""
+import logging
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model.weight_init import update_init_info
+from mmengine.registry import WEIGHT_INITIALIZERS
+
+from mixskd_mm.tools_lib.checkpoint import (load_checkpoint_file, split_prefix,
+                                            state_dict_of,
+                                            strip_wrapper_prefix)
+
+__all__ = ['StrictPretrainedInit']
+
+_MAX_LISTED = 5
+_EXPORT_HINT = ('this looks like a raw training checkpoint: export its '
+                'backbone with `python tools/export_backbone.py CKPT OUT` and '
+                'set init_cfg.checkpoint=OUT, or load it as is with '
+                "init_cfg.prefix='{prefix}'")
+
+
+def _is_counter(key: str) -> bool:
+    """BatchNorm's step counter: not a weight, absent from torchvision
+    checkpoints, and only read when ``momentum=None``. mmengine's
+    ``load_state_dict`` ignores it as well."""
+    return key.endswith('num_batches_tracked')
+
+
+def _listing(keys: List[str], limit: int = _MAX_LISTED) -> str:
+    text = ', '.join(keys[:limit])
+    if len(keys) > limit:
+        text += f', ... ({len(keys) - limit} more)'
+    return text
+
+
+@WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
+class StrictPretrainedInit:
+    """Initialize a module from a checkpoint, refusing mismatched keys.
+
+    The checkpoint's tensors (those under ``prefix``, prefix removed, when
+    ``prefix`` is set) must match the module's state dict exactly: every
+    tensor present, no extra tensor, the same shapes. Otherwise a
+    ``RuntimeError`` names the counts, the first few keys and the fix. With
+    ``strict=False`` the mismatch is logged as a warning (with the same
+    counts) and only the matching tensors are loaded.
+
+    BatchNorm's ``num_batches_tracked`` counters are not weights and are
+    ignored on both sides when comparing (like mmengine's ``load_state_dict``
+    does); when present in the checkpoint they are loaded.
+
+    The loaded tensors are final: ``BaseModule.init_weights`` runs
+    initializers other than ``type='Pretrained'`` *before* the children's
+    own ``init_weights``, and mmpretrain's ``ResNet`` zeroes the last norm of
+    every block afterwards unless its type is ``'Pretrained'``. This
+    initializer therefore marks the fully loaded sub-modules as initialised
+    and switches off ``zero_init_residual`` on the module it loads into.
+
+    Args:
+        checkpoint (str): Path or URI of the checkpoint: a file written by
+            ``tools/export_backbone.py``, any mmengine checkpoint (weights
+            under ``state_dict``) or a plain state dict.
+        prefix (str, optional): Load only the tensors whose keys start with
+            this prefix, with the prefix removed, e.g. ``'backbone.'`` to
+            take the backbone of a classifier training checkpoint. The check
+            then applies to that subset. Defaults to None.
+        map_location (str): Passed to ``torch.load``. Defaults to 'cpu'.
+        strict (bool): Raise on missing/unexpected keys and shape
+            mismatches. If False, warn and load the matching tensors.
+            Defaults to True.
+    """
+
+    def __init__(self,
+                 checkpoint: str,
+                 prefix: Optional[str] = None,
+                 map_location: str = 'cpu',
+                 strict: bool = True) -> None:
+        if not isinstance(checkpoint, str) or not checkpoint:
+            raise TypeError('StrictPretrained needs init_cfg.checkpoint, the '
+                            'path of a backbone checkpoint, but got '
+                            f'{checkpoint!r}')
+        if prefix is not None and not prefix.endswith('.'):
+            prefix += '.'
+        self.checkpoint = checkpoint
+        self.prefix = prefix
+        self.map_location = map_location
+        self.strict = strict
+
+    # ------------------------------------------------------------------ #
+    # reading
+    # ------------------------------------------------------------------ #
+    def _source_state_dict(self) -> Dict[str, torch.Tensor]:
+        """Read the checkpoint and select the tensors for the module."""
+        checkpoint = load_checkpoint_file(self.checkpoint, self.map_location)
+        state_dict, _ = state_dict_of(checkpoint, self.checkpoint)
+        state_dict = strip_wrapper_prefix(state_dict)
+        if self.prefix is None:
+            return state_dict
+        selected, _ = split_prefix(state_dict, self.prefix)
+        if not selected:
+            raise RuntimeError(
+                f'StrictPretrained: no key of {self.checkpoint!r} starts '
+                f'with prefix {self.prefix!r} (first keys: '
+                f'{_listing(list(state_dict))}). If this is an exported '
+                'backbone checkpoint (keys like conv1.weight), remove '
+                'init_cfg.prefix; otherwise set it to the name of the '
+                'backbone module in the checkpoint.')
+        return selected
+
+    # ------------------------------------------------------------------ #
+    # checking
+    # ------------------------------------------------------------------ #
+    def _mismatch_message(self, module: nn.Module, missing: List[str],
+                          unexpected: List[str], mismatched: List[str]) -> str:
+        where = self.checkpoint + (f' (prefix {self.prefix!r})'
+                                   if self.prefix else '')
+        lines = [
+            f'StrictPretrained: checkpoint {where} does not match '
+            f'{type(module).__name__}: {len(missing)} missing, '
+            f'{len(unexpected)} unexpected, {len(mismatched)} shape '
+            'mismatch(es).'
+        ]
+        if missing:
+            lines.append(f'  missing keys: {_listing(missing)}')
+        if unexpected:
+            lines.append(f'  unexpected keys: {_listing(unexpected)}')
+        if mismatched:
+            lines.append(f'  shape mismatches: {_listing(mismatched, 3)}')
+        # Name the most likely cause first.
+        module_keys = set(module.state_dict())
+        raw = [k for k in unexpected if k.startswith('backbone.')]
+        if self.prefix is None and raw and any(
+                k[len('backbone.'):] in module_keys for k in raw):
+            lines.append('Fix: ' + _EXPORT_HINT.format(prefix='backbone.'))
+        elif mismatched:
+            lines.append('Fix: the checkpoint comes from a different '
+                         'architecture (depth, widths or stem); use a '
+                         'checkpoint of this backbone, or set '
+                         'init_cfg.strict=False to load the matching tensors '
+                         'only.')
+        else:
+            lines.append('Fix: use the checkpoint of this backbone (export '
+                         'it with tools/export_backbone.py), or set '
+                         'init_cfg.strict=False to allow partial loading.')
+        return '\n'.join(lines)
+
+    # ------------------------------------------------------------------ #
+    # loading
+    # ------------------------------------------------------------------ #
+    @staticmethod
+    def _keep_loaded(module: nn.Module, loaded: set) -> None:
+        """Stop later initialisation from overwriting the loaded tensors."""
+        # BaseModule.init_weights calls a child's init_weights unless its
+        # ``is_init`` is True; a fully loaded child must not re-initialise.
+        for name, child in module.named_modules():
+            if not name or not hasattr(child, 'init_weights'):
+                continue
+            keys = [
+                f'{name}.{k}' for k in child.state_dict() if not _is_counter(k)
+            ]
+            if keys and all(k in loaded for k in keys):
+                child.is_init = True
+        # mmpretrain's ResNet.init_weights zeroes the last norm of every
+        # block after the init_cfg ran, unless init_cfg['type'] is exactly
+        # 'Pretrained'; the checkpoint provides those norms.
+        if getattr(module, 'zero_init_residual', False):
+            module.zero_init_residual = False
+
+    def __call__(self, module: nn.Module) -> None:
+        state_dict = self._source_state_dict()
+        own = module.state_dict()
+        missing = [
+            k for k in own if k not in state_dict and not _is_counter(k)
+        ]
+        unexpected = [
+            k for k in state_dict if k not in own and not _is_counter(k)
+        ]
+        mismatched, loadable = [], {}
+        for key, value in state_dict.items():
+            if key not in own:
+                continue
+            if tuple(value.shape) != tuple(own[key].shape):
+                mismatched.append(f'{key}: checkpoint {tuple(value.shape)} '
+                                  f'vs model {tuple(own[key].shape)}')
+            else:
+                loadable[key] = value
+        if missing or unexpected or mismatched:
+            message = self._mismatch_message(module, missing, unexpected,
+                                             mismatched)
+            if self.strict:
+                raise RuntimeError(message)
+            print_log(
+                message.replace('StrictPretrained:',
+                                'StrictPretrained (strict=False):', 1),
+                logger='current',
+                level=logging.WARNING)
+        if not loadable:
+            raise RuntimeError(
+                f'StrictPretrained: no tensor of {self.checkpoint!r} fits '
+                f'{type(module).__name__}; nothing would be loaded even '
+                'with strict=False. Check init_cfg.checkpoint and '
+                'init_cfg.prefix.')
+
+        module.load_state_dict(loadable, strict=False)
+        self._keep_loaded(module, set(loadable))
+        print_log(
+            f'StrictPretrained: loaded {len(loadable)} tensors into '
+            f'{type(module).__name__} from {self.checkpoint}' +
+            (f' (prefix {self.prefix!r})' if self.prefix else ''),
+            logger='current')
+        if hasattr(module, '_params_init_info'):
+            update_init_info(module, init_info=self._get_init_info())
+
+    def _get_init_info(self) -> str:
+        return (f'{self.__class__.__name__}: load from {self.checkpoint}' +
+                (f' (prefix {self.prefix!r})' if self.prefix else ''))
