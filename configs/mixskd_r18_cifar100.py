@@ -33,6 +33,8 @@ model = dict(
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',
         mix_mode='mixup',
+        # Faster convolutions (CPU oneDNN, tensor-core GPUs); same values.
+        channels_last=True,
         alpha=0.4,
         num_classes=100,
         mean=[129.304, 124.070, 112.434],

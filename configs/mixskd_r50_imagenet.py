@@ -33,6 +33,8 @@ model = dict(
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',
         mix_mode='mixup',
+        # Faster convolutions (CPU oneDNN, tensor-core GPUs); same values.
+        channels_last=True,
         alpha=0.2,
         num_classes=1000,
         mean=[123.675, 116.28, 103.53],

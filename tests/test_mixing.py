@@ -136,3 +136,15 @@ def test_preprocessor_rejects_bad_config():
         MODELS.build(
             dict(type='MixSKDDataPreprocessor',
                  batch_augments=dict(augments=dict(type='Mixup', alpha=1.))))
+
+
+def test_preprocessor_channels_last_keeps_values():
+    cfg = dict(type='MixSKDDataPreprocessor', mean=[0.] * 3, std=[1.] * 3,
+               alpha=1.0, seed=3)
+    plain = MODELS.build(cfg)(_batch(), training=True)
+    fast = MODELS.build(dict(cfg, channels_last=True))(_batch(), training=True)
+    for a, b in ((plain['inputs'], fast['inputs']),
+                 (plain['mix'].mixed, fast['mix'].mixed)):
+        assert torch.equal(a, b)
+        assert b.is_contiguous(memory_format=torch.channels_last)
+        assert not a.is_contiguous(memory_format=torch.channels_last)

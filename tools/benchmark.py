@@ -31,6 +31,8 @@ import mixskd_mm  # noqa: E402,F401
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
+from mixskd_mm.models.data_preprocessors import to_channels_last  # noqa: E402
+
 PLAIN_ONLY = ('self_teacher', 'teacher_inputs', 'branch_depth', 'temperature',
               'loss_weights', 'adversarial')
 
@@ -52,6 +54,11 @@ def parse_args():
                         else 'cpu')
     parser.add_argument('--branch-depth', choices=['full', 'light'],
                         help='override the config\'s branch depth')
+    parser.add_argument(
+        '--channels-last',
+        action='store_true',
+        help='channels-last inputs for both models (MixSKD through '
+        'MixSKDDataPreprocessor(channels_last=True))')
     return parser.parse_args()
 
 
@@ -76,7 +83,19 @@ def build_models(args):
         for k, v in cfg.data_preprocessor.items()
         if k in ('num_classes', 'mean', 'std', 'to_rgb')
     }
+    cfg.data_preprocessor.channels_last = args.channels_last
     models = {'MixSKD': MODELS.build(cfg), 'plain': MODELS.build(plain)}
+    if args.channels_last:
+        # The same conversion for the plain ClsDataPreprocessor's output.
+        pre = models['plain'].data_preprocessor
+        forward = pre.forward
+
+        def forward_channels_last(data, training=False):
+            out = forward(data, training)
+            out['inputs'] = to_channels_last(out['inputs'])
+            return out
+
+        pre.forward = forward_channels_last
     for model in models.values():
         model.init_weights()
         model.to(args.device)
@@ -157,7 +176,8 @@ def main():
     a, b = results['MixSKD'], results['plain']
     print(f'ResNet-{args.depth} at {args.img_size} px, batch {args.batch} '
           f'originals, {args.device}, torch threads '
-          f'{torch.get_num_threads()}, branches '
+          f'{torch.get_num_threads()}, channels-last '
+          f'{args.channels_last}, branches '
           f'{models["MixSKD"].branches[0].layers[0].__len__()} block(s)/stage')
     print(f'{"model":8s} {"params(M)":>10s} {"GFLOPs/step":>12s} '
           f'{"step(s)":>9s} {"memory(MB)":>11s}')

@@ -34,10 +34,12 @@ demo = dict(
     train_dataloader=_loader('train', _train_pipeline, True),
     val_dataloader=_loader('val', _test_pipeline, False),
     val_evaluator=dict(_delete_=True, type='Accuracy', topk=(1, )),
+    # The recipes' lr 0.1 is for 128 originals per step; scaled linearly
+    # (the --auto-scale-lr rule) to the demo's 32.
     optim_wrapper=dict(
         _delete_=True,
         optimizer=dict(
-            type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4)),
+            type='SGD', lr=0.025, momentum=0.9, weight_decay=5e-4)),
     param_scheduler=[
         dict(type='LinearLR', start_factor=0.01, by_epoch=True, begin=0,
              end=1, convert_to_iter_based=True),

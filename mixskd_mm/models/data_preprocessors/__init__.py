@@ -1,3 +1,3 @@
-from .mix_data_preprocessor import MixSKDDataPreprocessor
+from .mix_data_preprocessor import MixSKDDataPreprocessor, to_channels_last
 
-__all__ = ['MixSKDDataPreprocessor']
+__all__ = ['MixSKDDataPreprocessor', 'to_channels_last']
