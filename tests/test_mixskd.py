@@ -224,6 +224,7 @@ def test_recipes_build_and_step_on_uint8_images(name):
         plain_cfg.pop(key, None)
     plain_cfg.data_preprocessor.pop('alpha')
     plain_cfg.data_preprocessor.pop('mix_mode')
+    plain_cfg.data_preprocessor.pop('channels_last')
     plain_cfg.data_preprocessor.type = 'ClsDataPreprocessor'
     plain = MODELS.build(plain_cfg)
     plain.load_state_dict(model.deployable_state_dict(), strict=True)
