@@ -148,3 +148,7 @@ def test_preprocessor_channels_last_keeps_values():
         assert torch.equal(a, b)
         assert b.is_contiguous(memory_format=torch.channels_last)
         assert not a.is_contiguous(memory_format=torch.channels_last)
+    # Evaluation keeps the default format (bit-identical predictions).
+    evaluated = MODELS.build(dict(cfg, channels_last=True))(_batch(), False)
+    assert not evaluated['inputs'].is_contiguous(
+        memory_format=torch.channels_last)
