@@ -6,7 +6,7 @@
 # of each pretraining method.
 _base_ = ['../seg/deeplabv3_r50-mixskd-d8_4xb4-40k_voc12aug-512x512.py']
 
-_iters = 300
+_iters = 200
 _crop = (128, 128)
 _classes = ('background', 'circle', 'cross', 'square', 'star', 'triangle')
 _palette = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0],

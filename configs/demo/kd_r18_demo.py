@@ -12,7 +12,7 @@ model = dict(
         config=dict(
             backbone=dict(depth=18),
             head=dict(num_classes=20, in_channels=512)),
-        checkpoint='work_dirs/demo/pretrain_baseline/epoch_12.pth'),
+        checkpoint='work_dirs/demo/pretrain_baseline/epoch_9.pth'),
     data_preprocessor=dict(num_classes=20))
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}

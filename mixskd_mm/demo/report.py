@@ -37,7 +37,7 @@ def _plot_losses(results, methods, work_root) -> str:
                       if 'loss' in r and 'step' in r]
             if points:
                 ax.plot(*zip(*points), label=m)
-        ax.set_title(f'{kind}: training loss')
+        ax.set_title(f'{kind}: training loss (sum of its terms)')
         ax.set_xlabel('iteration')
         ax.set_yscale('log')
         ax.legend()

@@ -4,7 +4,7 @@
 # method's demo config inherits its real recipe and overrides only data,
 # schedule and depth. The epoch count is the 'default' demo size; the demo
 # pipeline (tools/demo.py) shortens it for --size tiny/small.
-_epochs = 12
+_epochs = 9
 _train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)),
