@@ -29,6 +29,6 @@ def test_method_backbone_initialises_the_detector(method, tmp_path):
 
     det = Config.fromfile(DET_CONFIG)
     det.model.backbone.init_cfg.checkpoint = str(tmp_path / 'backbone.pth')
-    detector = du.build(det.model.to_dict(), scope='mmdet')
+    detector = du.build(det.model, scope='mmdet')
     detector.init_weights()
     du.assert_same_tensors(detector.backbone.state_dict(), ckpt['backbone'])
