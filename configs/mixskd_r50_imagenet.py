@@ -3,7 +3,8 @@
 # sections 1.4, 1.5, 1.8). Full-depth auxiliary branches, concatenation
 # self-teacher, mixup alpha 0.2 once per batch, T = 3, every loss weight 1.
 # 8 GPUs:  tools/dist_train.sh configs/mixskd_r50_imagenet.py 8
-# Then:    tools/export_backbone.py work_dirs/mixskd_r50_imagenet/epoch_305.pth \
+# Then:    tools/export_backbone.py \
+#              work_dirs/mixskd_r50_imagenet/epoch_305.pth \
 #              work_dirs/mixskd_r50_imagenet/backbone.pth
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 

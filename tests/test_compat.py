@@ -271,4 +271,3 @@ def test_enable_amp_errors():
     cfg = Config(dict(optim_wrapper=dict(type='ApexOptimWrapper')))
     with pytest.raises(ValueError, match="'ApexOptimWrapper'"):
         enable_amp(cfg, cuda=False)
-

@@ -11,7 +11,7 @@ from mmengine.config import Config
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
-from mixskd_mm.models.losses import (
+from mixskd_mm.models.losses import (  # noqa: E402
     kd_kl_div,
     peer_feature_mutual,  # noqa
     peer_mixed_ce,

@@ -31,7 +31,7 @@ def test_demo_runs_end_to_end_and_reuses_finished_stages(tmp_path):
     # Progress is visible while it runs.
     assert re.search(r'\[pretrain_mixskd\] Epoch\(train\)', out.stdout)
     # One table with a row per method.
-    rows = [l for l in out.stdout.splitlines() if l.startswith('| ')]
+    rows = [r for r in out.stdout.splitlines() if r.startswith('| ')]
     assert rows[0].startswith('| method | top-1 (%) | bbox mAP | mIoU (%)')
     assert [r.split('|')[1].strip()
             for r in rows[1:]] == ['baseline', 'mixskd']

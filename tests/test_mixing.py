@@ -21,7 +21,8 @@ def test_interpolate_per_sample():
     lam = torch.tensor([1.0, 0.25, 0.5])
     index = torch.tensor([2, 0, 1])
     out = interpolate(t, lam, index)
-    expected = torch.tensor([[1., 2.], [0.25 * 3 + 0.75 * 1, 0.25 * 4 + 0.75 * 2],
+    expected = torch.tensor([[1., 2.],
+                             [0.25 * 3 + 0.75 * 1, 0.25 * 4 + 0.75 * 2],
                              [0.5 * 5 + 0.5 * 3, 0.5 * 6 + 0.5 * 4]])
     assert torch.allclose(out, expected)
 

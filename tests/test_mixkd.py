@@ -11,7 +11,7 @@ from mmengine.optim import build_optim_wrapper
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
-from mixskd_mm.models.losses import (
+from mixskd_mm.models.losses import (  # noqa: E402
     mixed_cross_entropy,  # noqa: E402
     mixed_one_hot,
     mixkd_ce,

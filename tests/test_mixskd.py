@@ -10,7 +10,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 
 import mixskd_mm  # noqa: F401
-from mixskd_mm.models.utils.mixing import MixBatch, draw_mixup
+from mixskd_mm.models.utils.mixing import MixBatch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 NUM_CLASSES = 5
@@ -205,7 +205,8 @@ def test_a_few_iterations_lower_the_loss():
     assert sum(totals[-3:]) < 0.7 * sum(totals[:3]), totals
 
 
-@pytest.mark.parametrize('name', ['mixskd_r50_imagenet', 'mixskd_r18_cifar100'])
+@pytest.mark.parametrize('name',
+                         ['mixskd_r50_imagenet', 'mixskd_r18_cifar100'])
 def test_recipes_build_and_step_on_uint8_images(name):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', f'{name}.py'))
     torch.manual_seed(0)

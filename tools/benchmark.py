@@ -188,7 +188,8 @@ def main():
     print(f'FLOP ratio (MixSKD / plain): {flop_ratio:.2f}')
     print(f'step-time ratio (MixSKD / plain): {time_ratio:.2f}')
     print(f'memory ratio (MixSKD / plain): {a["memory"] / b["memory"]:.2f}')
-    print(f'time overhead beyond FLOPs: {100 * (time_ratio / flop_ratio - 1):+.1f}%')
+    overhead = 100 * (time_ratio / flop_ratio - 1)
+    print(f'time overhead beyond FLOPs: {overhead:+.1f}%')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
-# Demo: the plain baseline = the real ImageNet recipe (baseline_r50_imagenet.py)
-# with the demo's data, schedule and depth (ResNet-18, 64 px, 20 classes).
+# Demo: the plain baseline = the real ImageNet recipe
+# (baseline_r50_imagenet.py) with the demo's data, schedule and depth
+# (ResNet-18, 64 px, 20 classes).
 _base_ = ['../baseline_r50_imagenet.py', './_base_/pretrain_demo.py']
 
 model = dict(

@@ -405,7 +405,8 @@ def texture_mask(
     width: int,
     period: float = 8.0,
     angle: float = 0.0,
-    phase: Sequence[float] = (0.0, 0.0)) -> np.ndarray:
+    phase: Sequence[float] = (0.0, 0.0),
+) -> np.ndarray:
     """Where a texture shows its primary colour.
 
     Pixel ``(y, x)`` has rotated coordinates ``u = x cos a + y sin a +
@@ -450,7 +451,8 @@ def render_texture(
     colors: np.ndarray,
     period: float = 8.0,
     angle: float = 0.0,
-    phase: Sequence[float] = (0.0, 0.0)) -> np.ndarray:
+    phase: Sequence[float] = (0.0, 0.0),
+) -> np.ndarray:
     """Paint a texture in two colours.
 
     Args:

@@ -172,7 +172,8 @@ def _run_train(stage: Stage, work_dir: str, log: Callable[[str],
         for line in proc.stdout:
             out.write(line)
             if _PROGRESS.search(line):
-                log(f'  [{stage.name}] ' + line.split(' - INFO - ')[-1].strip())
+                message = line.split(' - INFO - ')[-1].strip()
+                log(f'  [{stage.name}] {message}')
     if proc.returncode != 0:
         raise RuntimeError(
             f'demo stage {stage.name} failed (exit {proc.returncode}); its '

@@ -1,4 +1,4 @@
-"""Models: data preprocessors, necks, losses and the distillation classifiers."""
+"""Models: preprocessors, necks, losses, distillation classifiers."""
 from .classifiers import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403

@@ -8,7 +8,6 @@ import copy
 from typing import Dict, List, Optional, Tuple
 
 import torch
-import torch.nn as nn
 from mmengine.model import ModuleList
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -157,7 +156,8 @@ class MixSKDClassifier(DistillClassifier):
                 for _ in range(len(stage_channels)))
 
     def forward_paths(
-            self, x: Tensor) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
+        self, x: Tensor
+    ) -> Tuple[List[Tensor], List[Tensor], List[Tensor]]:
         """Run the backbone, the branches and all four heads.
 
         Args:

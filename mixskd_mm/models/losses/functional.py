@@ -3,7 +3,6 @@
 Formulas follow ``docs/reference-methods.md`` (a copy of the project's
 method notes); section numbers below refer to it.
 """
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
