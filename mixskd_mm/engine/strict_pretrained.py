@@ -23,13 +23,12 @@ from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
 
-from mixskd_mm.tools_lib.checkpoint import (load_checkpoint_file, split_prefix,
-                                            state_dict_of,
+from mixskd_mm.tools_lib.checkpoint import (list_keys, load_checkpoint_file,
+                                            split_prefix, state_dict_of,
                                             strip_wrapper_prefix)
 
 __all__ = ['StrictPretrainedInit']
 
-_MAX_LISTED = 5
 _EXPORT_HINT = ('this looks like a raw training checkpoint: export its '
                 'backbone with `python tools/export_backbone.py CKPT OUT` and '
                 'set init_cfg.checkpoint=OUT, or load it as is with '
@@ -42,12 +41,6 @@ def _is_counter(key: str) -> bool:
     ``load_state_dict`` ignores it as well."""
     return key.endswith('num_batches_tracked')
 
-
-def _listing(keys: List[str], limit: int = _MAX_LISTED) -> str:
-    text = ', '.join(keys[:limit])
-    if len(keys) > limit:
-        text += f', ... ({len(keys) - limit} more)'
-    return text
 
 
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
@@ -117,7 +110,7 @@ class StrictPretrainedInit:
             raise RuntimeError(
                 f'StrictPretrained: no key of {self.checkpoint!r} starts '
                 f'with prefix {self.prefix!r} (first keys: '
-                f'{_listing(list(state_dict))}). If this is an exported '
+                f'{list_keys(list(state_dict))}). If this is an exported '
                 'backbone checkpoint (keys like conv1.weight), remove '
                 'init_cfg.prefix; otherwise set it to the name of the '
                 'backbone module in the checkpoint.')
@@ -137,11 +130,11 @@ class StrictPretrainedInit:
             'mismatch(es).'
         ]
         if missing:
-            lines.append(f'  missing keys: {_listing(missing)}')
+            lines.append(f'  missing keys: {list_keys(missing)}')
         if unexpected:
-            lines.append(f'  unexpected keys: {_listing(unexpected)}')
+            lines.append(f'  unexpected keys: {list_keys(unexpected)}')
         if mismatched:
-            lines.append(f'  shape mismatches: {_listing(mismatched, 3)}')
+            lines.append(f'  shape mismatches: {list_keys(mismatched, 3)}')
         # Name the most likely cause first.
         module_keys = set(module.state_dict())
         raw = [k for k in unexpected if k.startswith('backbone.')]

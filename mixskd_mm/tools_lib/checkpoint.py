@@ -13,7 +13,7 @@ import torch
 
 __all__ = [
     'CheckpointFormatError', 'load_checkpoint_file', 'state_dict_of',
-    'strip_wrapper_prefix', 'split_prefix', 'top_level_groups'
+    'strip_wrapper_prefix', 'split_prefix', 'top_level_groups', 'list_keys'
 ]
 
 # Keys under which known trainers store the weights, most common first:
@@ -169,3 +169,13 @@ def top_level_groups(keys) -> 'OrderedDict[str, int]':
         group = key.split('.', 1)[0]
         groups[group] = groups.get(group, 0) + 1
     return groups
+
+
+def list_keys(keys, limit: int = 5) -> str:
+    """The first ``limit`` keys, comma-separated, and how many more follow.
+    """
+    keys = list(keys)
+    text = ', '.join(keys[:limit])
+    if len(keys) > limit:
+        text += f', ... ({len(keys) - limit} more)'
+    return text

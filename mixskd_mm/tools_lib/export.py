@@ -31,9 +31,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from .checkpoint import (CheckpointFormatError, load_checkpoint_file,
-                         split_prefix, state_dict_of, strip_wrapper_prefix,
-                         top_level_groups)
+from .checkpoint import (CheckpointFormatError, list_keys,
+                         load_checkpoint_file, split_prefix, state_dict_of,
+                         strip_wrapper_prefix, top_level_groups)
 
 __all__ = ['export_backbone']
 
@@ -43,16 +43,6 @@ _DOWNSTREAM_GROUPS = ('rpn_head', 'roi_head', 'bbox_head', 'mask_head',
                       'query_head', 'decode_head', 'auxiliary_head')
 _BN_TENSORS = ('weight', 'bias', 'running_mean', 'running_var')
 _RESNET_GROUPS = re.compile(r'^(conv1|bn1|stem|layer[1-4])\.')
-_MAX_LISTED = 5
-
-
-def _listing(keys, limit: int = _MAX_LISTED) -> str:
-    """Format the first ``limit`` keys, saying how many more there are."""
-    keys = list(keys)
-    text = ', '.join(keys[:limit])
-    if len(keys) > limit:
-        text += f', ... ({len(keys) - limit} more)'
-    return text
 
 
 def _refuse_non_classifier(state_dict: dict, meta: dict, filename: str,
@@ -75,7 +65,7 @@ def _refuse_non_classifier(state_dict: dict, meta: dict, filename: str,
     if not has_prefix:
         raise CheckpointFormatError(
             f'{filename!r} is not a classifier checkpoint: no key starts '
-            f'with {prefix!r} (top-level groups: {_listing(groups)}). Pass '
+            f'with {prefix!r} (top-level groups: {list_keys(groups)}). Pass '
             'a pretraining checkpoint, or set --prefix to the name of the '
             'backbone module in this checkpoint.')
 
@@ -150,13 +140,13 @@ def _check_against_config(backbone: dict, shapes: dict, filename: str) -> None:
         'built from its own saved config (meta.cfg):'
     ]
     if missing:
-        lines.append(f'  missing ({len(missing)}): {_listing(missing)}')
+        lines.append(f'  missing ({len(missing)}): {list_keys(missing)}')
     if unexpected:
         lines.append(
-            f'  unexpected ({len(unexpected)}): {_listing(unexpected)}')
+            f'  unexpected ({len(unexpected)}): {list_keys(unexpected)}')
     if mismatched:
         lines.append(f'  shape mismatches ({len(mismatched)}): '
-                     f'{_listing(mismatched, 3)}')
+                     f'{list_keys(mismatched, 3)}')
     lines.append('The checkpoint was truncated, edited or written by other '
                  'code; export from the original training checkpoint.')
     raise CheckpointFormatError('\n'.join(lines))
@@ -196,10 +186,10 @@ def _check_resnet_layout(backbone: dict, filename: str) -> None:
         return
     lines = [f'{filename!r} does not hold a complete ResNet backbone:']
     if missing:
-        lines.append(f'  missing ({len(missing)}): {_listing(missing)}')
+        lines.append(f'  missing ({len(missing)}): {list_keys(missing)}')
     if unexpected:
         lines.append('  not part of a ResNet '
-                     f'({len(unexpected)}): {_listing(unexpected)}')
+                     f'({len(unexpected)}): {list_keys(unexpected)}')
     lines.append('The checkpoint is truncated or not a ResNet classifier; '
                  'export from a complete training checkpoint.')
     raise CheckpointFormatError('\n'.join(lines))
