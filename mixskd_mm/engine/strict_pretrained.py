@@ -42,7 +42,6 @@ def _is_counter(key: str) -> bool:
     return key.endswith('num_batches_tracked')
 
 
-
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
 class StrictPretrainedInit:
     """Initialize a module from a checkpoint, refusing mismatched keys.
