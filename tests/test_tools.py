@@ -266,6 +266,19 @@ def test_dist_train_two_cpu_processes(project):
     assert 'head.fc.weight' in changed
     assert (work_dir / 'iter_4.pth').is_file()
 
+    # dist_test.sh evaluates that checkpoint with the same two processes.
+    out = project / 'dist_metrics.json'
+    log = _run(
+        ['bash', TOOLS / 'dist_test.sh', project / 'tiny_dist.py',
+         work_dir / 'iter_4.pth', '2', '--work-dir', project / 'work_dtest',
+         '--out', out],
+        cwd=project,
+        PORT=str(_free_port()),
+        PYTHONPATH=str(project))
+    assert 'initialised a gloo process group of 2 CPU processes' in log
+    metrics = json.loads(out.read_text())
+    assert 0. <= metrics['accuracy/top1'] <= 100.
+
 
 # ------------------------------------------------ argument handling, quick
 def _import_tool(name):
