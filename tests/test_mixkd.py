@@ -12,8 +12,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
 from mixskd_mm.models.losses import (  # noqa: E402
-    mixed_cross_entropy,  # noqa: E402
-    mixed_one_hot,
+    mixed_cross_entropy,
     mixkd_ce,
     mixkd_distill)
 from mixskd_mm.models.utils.teacher import FrozenTeacher  # noqa: E402
@@ -47,14 +46,6 @@ def teacher(tmp_path):
 
 
 # --- loss terms against hand computations ---------------------------------
-def test_mixed_one_hot():
-    target = mixed_one_hot(
-        torch.tensor([0, 2]), torch.tensor([1.0, 0.25]), torch.tensor([1, 0]),
-        3)
-    torch.testing.assert_close(target,
-                               torch.tensor([[1., 0., 0.], [0.75, 0., 0.25]]))
-
-
 def test_mixkd_ce_is_soft_ce_against_the_mixed_label():
     z = torch.tensor([[math.log(2), 0., 0.]] * 2)  # softmax [1/2, 1/4, 1/4]
     labels, lam, index = (torch.tensor([0, 2]), torch.tensor([1.0, 0.25]),

@@ -11,30 +11,11 @@ reference-methods.md section 4 (``distiller_zoo/MIXSTD.py``,
 ``y_mix = lam * onehot(y) + (1 - lam) * onehot(y[index])``, ``~`` softmax
 of the logits divided by their own per-sample standard deviation.
 """
-import torch.nn.functional as F
 from torch import Tensor
 
-from .functional import soft_cross_entropy, std_normalized_kd
+from .functional import mixed_cross_entropy, std_normalized_kd
 
-__all__ = ['mixed_one_hot', 'mixkd_ce', 'mixkd_distill']
-
-
-def mixed_one_hot(labels: Tensor, lam: Tensor, index: Tensor,
-                  num_classes: int) -> Tensor:
-    """``y_mix = lam * onehot(y) + (1 - lam) * onehot(y[index])``.
-
-    Args:
-        labels (Tensor): (N, ).
-        lam (Tensor): (N, ); 1 for unmixed samples.
-        index (Tensor): Partners, (N, ).
-        num_classes (int): Width of the one-hot vectors.
-
-    Returns:
-        Tensor: Shape (N, num_classes), rows summing to 1.
-    """
-    one_hot = F.one_hot(labels, num_classes).float()
-    lam = lam.float().view(-1, 1)
-    return lam * one_hot + (1 - lam) * one_hot[index]
+__all__ = ['mixkd_ce', 'mixkd_distill']
 
 
 def mixkd_ce(logits: Tensor, labels: Tensor, lam: Tensor,
@@ -42,16 +23,17 @@ def mixkd_ce(logits: Tensor, labels: Tensor, lam: Tensor,
     """``CE_soft(s(x_mix), y_mix)``: section 4, the ``gamma`` term.
 
     Soft-target cross entropy against the mixed one-hot label, batch mean.
+    Cross entropy is linear in its target, so this is exactly
+    :func:`mixed_cross_entropy` (``lam * CE(y) + (1 - lam) * CE(y[index])``).
 
     Args:
         logits (Tensor): Student logits on the mixed batch,
             (N, num_classes).
         labels (Tensor): (N, ).
-        lam (Tensor): (N, ).
-        index (Tensor): (N, ).
+        lam (Tensor): (N, ); 1 for unmixed samples.
+        index (Tensor): Partners, (N, ).
     """
-    target = mixed_one_hot(labels, lam, index, logits.size(1))
-    return soft_cross_entropy(logits, target.to(logits.dtype))
+    return mixed_cross_entropy(logits, labels, lam, index)
 
 
 def mixkd_distill(student: Tensor, teacher: Tensor) -> Tensor:
