@@ -6,6 +6,7 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
+from ..data_preprocessors import MixSKDDataPreprocessor
 from ..utils.mixing import MixBatch
 
 __all__ = ['DistillClassifier']
@@ -32,12 +33,22 @@ class DistillClassifier(ImageClassifier):
         loss_weights (dict, optional): Weights of the loss terms, by name;
             missing names keep the defaults of ``DEFAULT_LOSS_WEIGHTS``.
         data_preprocessor (dict, optional): Defaults to a
-            ``MixSKDDataPreprocessor`` with ``mix_mode='mixup'``.
+            ``MixSKDDataPreprocessor`` with ``DEFAULT_MIX`` when
+            ``trains_on_mixed``, else a ``ClsDataPreprocessor``; a dict
+            without ``type`` is merged into that default.
         init_cfg (dict, optional): Defaults to None.
+        trains_on_mixed (bool): Whether :meth:`loss` reads the mixed batch
+            of ``MixSKDDataPreprocessor``. A preprocessor that does not mix
+            is then refused, and so is a mixing one when False (its draws
+            would be ignored). Defaults to True.
+        preprocessor_hint (str): Appended to that error: the method's own
+            way out (e.g. another option or classifier). Defaults to ''.
     """
 
     #: Loss term names and their default weights; subclasses override.
     DEFAULT_LOSS_WEIGHTS: Dict[str, float] = {}
+    #: ``MixSKDDataPreprocessor`` settings used when the config names none.
+    DEFAULT_MIX: Dict[str, object] = dict(mix_mode='mixup')
 
     def __init__(self,
                  backbone: dict,
@@ -45,13 +56,19 @@ class DistillClassifier(ImageClassifier):
                  neck: Optional[dict] = dict(type='GlobalAveragePooling'),
                  loss_weights: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 init_cfg: Optional[dict] = None,
+                 trains_on_mixed: bool = True,
+                 preprocessor_hint: str = ''):
         if not isinstance(head, dict):
             raise TypeError(
                 f'{type(self).__name__} builds extra heads from the head '
                 f'config: pass `head` as a dict, got {type(head).__name__}')
-        if data_preprocessor is None:
-            data_preprocessor = dict(type='MixSKDDataPreprocessor')
+        if data_preprocessor is None or (isinstance(data_preprocessor, dict)
+                                         and 'type' not in data_preprocessor):
+            default = (
+                dict(type='MixSKDDataPreprocessor', **self.DEFAULT_MIX)
+                if trains_on_mixed else dict(type='ClsDataPreprocessor'))
+            data_preprocessor = dict(default, **(data_preprocessor or {}))
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -60,6 +77,26 @@ class DistillClassifier(ImageClassifier):
             init_cfg=init_cfg)
         self.head_cfg = dict(head)
         self.loss_weights = self._merge_loss_weights(loss_weights)
+        self._check_preprocessor(trains_on_mixed, preprocessor_hint)
+
+    def _check_preprocessor(self, trains_on_mixed: bool, hint: str) -> None:
+        name = type(self).__name__
+        got = type(self.data_preprocessor).__name__
+        mixes = isinstance(self.data_preprocessor, MixSKDDataPreprocessor)
+        if trains_on_mixed and not mixes:
+            settings = ', '.join(f'{k}={v!r}'
+                                 for k, v in self.DEFAULT_MIX.items())
+            raise ValueError(
+                f'{name} trains on the mixed batch of MixSKDDataPreprocessor'
+                f', got {got}: set model.data_preprocessor=dict(type='
+                f"'MixSKDDataPreprocessor', {settings}, ...) or leave it out"
+                + hint)
+        if not trains_on_mixed and mixes:
+            raise ValueError(
+                f'{name} trains on the original batch here and would ignore '
+                'the draws of MixSKDDataPreprocessor: use '
+                'ClsDataPreprocessor (or leave model.data_preprocessor out)'
+                + hint)
 
     def _merge_loss_weights(self, given: Optional[dict]) -> Dict[str, float]:
         weights = dict(self.DEFAULT_LOSS_WEIGHTS)

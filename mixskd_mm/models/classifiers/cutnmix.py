@@ -14,7 +14,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..data_preprocessors import MixSKDDataPreprocessor
 from ..losses.cutnmix_losses import (FEATURE_MODES, peer_feature_mutual,
                                      peer_mixed_ce, peer_mutual_kd,
                                      self_ensemble_kd)
@@ -93,6 +92,7 @@ class CutnMixOnlineDistiller(DistillClassifier):
 
     DEFAULT_LOSS_WEIGHTS = dict(
         ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0)
+    DEFAULT_MIX = dict(mix_mode='cutnmix', alpha=1.0, num_patches=3)
     #: ``feat_mutual`` default per ``feat_mode``.
     FEAT_WEIGHTS = dict(attention=100.0, mse=1.0)
 
@@ -120,14 +120,6 @@ class CutnMixOnlineDistiller(DistillClassifier):
         if neck is not None and not isinstance(neck, dict):
             raise TypeError('CutnMixOnlineDistiller builds its peers from '
                             'the neck config: pass `neck` as a dict or None')
-        if data_preprocessor is None or (isinstance(data_preprocessor, dict)
-                                         and 'type' not in data_preprocessor):
-            data_preprocessor = dict(
-                dict(
-                    type='MixSKDDataPreprocessor',
-                    mix_mode='cutnmix',
-                    alpha=1.0,
-                    num_patches=3), **(data_preprocessor or {}))
         super().__init__(
             backbone=copy.deepcopy(backbone),
             head=head,
@@ -137,12 +129,6 @@ class CutnMixOnlineDistiller(DistillClassifier):
             init_cfg=init_cfg)
         if 'feat_mutual' not in (loss_weights or {}):
             self.loss_weights['feat_mutual'] = self.FEAT_WEIGHTS[feat_mode]
-        if not isinstance(self.data_preprocessor, MixSKDDataPreprocessor):
-            raise ValueError(
-                'Cut^nMix peers train on the mixed batch of '
-                "MixSKDDataPreprocessor: set model.data_preprocessor.type="
-                "'MixSKDDataPreprocessor' with mix_mode='cutnmix', got "
-                f'{type(self.data_preprocessor).__name__}')
         self.num_peers = num_peers
         self.temperature = float(temperature)
         self.feat_mode = feat_mode

@@ -12,7 +12,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..data_preprocessors import MixSKDDataPreprocessor
 from ..losses.frskd_losses import frskd_attention, frskd_ce, frskd_kd
 from ..utils.branches import backbone_stages
 from ..utils.mixing import MixBatch
@@ -99,19 +98,19 @@ class FRSKDClassifier(DistillClassifier):
                 f'train_on must be one of {TRAIN_ON}, got {train_on!r}')
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
-        if data_preprocessor is None or isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor or {})
-            data_preprocessor.setdefault(
-                'type', 'ClsDataPreprocessor'
-                if train_on == 'original' else 'MixSKDDataPreprocessor')
         super().__init__(
             backbone=backbone,
             head=head,
             neck=neck,
             loss_weights=loss_weights,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self._check_preprocessor(train_on)
+            init_cfg=init_cfg,
+            trains_on_mixed=train_on == 'mixed',
+            preprocessor_hint=(
+                "; train_on='mixed' needs the mixed batch"
+                if train_on == 'mixed' else
+                "; train_on='original' would ignore its draws, set "
+                "train_on='mixed' to train on the mixed batch"))
         self.train_on = train_on
         self.temperature = float(temperature)
 
@@ -130,21 +129,6 @@ class FRSKDClassifier(DistillClassifier):
             dict(
                 self.head_cfg,
                 in_channels=self.self_teacher.out_channels[-1]))
-
-    def _check_preprocessor(self, train_on: str) -> None:
-        mixes = isinstance(self.data_preprocessor, MixSKDDataPreprocessor)
-        if train_on == 'mixed' and not mixes:
-            raise ValueError(
-                "train_on='mixed' needs the mixed batch of "
-                'MixSKDDataPreprocessor: set model.data_preprocessor.type='
-                "'MixSKDDataPreprocessor' (mix_mode 'mixup', alpha 0.2, or "
-                f"'cutmix', alpha 1.0), got "
-                f'{type(self.data_preprocessor).__name__}')
-        if train_on == 'original' and mixes:
-            raise ValueError(
-                "train_on='original' would ignore the draws of "
-                'MixSKDDataPreprocessor: use ClsDataPreprocessor, or set '
-                "train_on='mixed' to train on the mixed batch.")
 
     def loss(self,
              inputs: Tensor,

@@ -11,7 +11,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..data_preprocessors import MixSKDDataPreprocessor
 from ..losses.kd_losses import kd_hard_ce, kd_soft_kl
 from ..utils.mixing import MixBatch
 from ..utils.teacher import FrozenTeacher
@@ -70,22 +69,15 @@ class KDClassifier(DistillClassifier):
                  init_cfg: Optional[dict] = None):
         if temperature <= 0:
             raise ValueError(f'temperature must be > 0, got {temperature}')
-        if data_preprocessor is None or isinstance(data_preprocessor, dict):
-            data_preprocessor = dict(data_preprocessor or {})
-            data_preprocessor.setdefault('type', 'ClsDataPreprocessor')
         super().__init__(
             backbone=backbone,
             head=head,
             neck=neck,
             loss_weights=loss_weights,
             data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        if isinstance(self.data_preprocessor, MixSKDDataPreprocessor):
-            raise ValueError(
-                'KDClassifier trains on the original batch and would ignore '
-                'the draws of MixSKDDataPreprocessor: use '
-                'ClsDataPreprocessor, or MixKDClassifier to distil on mixed '
-                'images.')
+            init_cfg=init_cfg,
+            trains_on_mixed=False,
+            preprocessor_hint='; MixKDClassifier distils on mixed images')
         self.temperature = float(temperature)
         self.teacher = FrozenTeacher(**teacher)
         self.teacher.check_compatible(self.head, self.data_preprocessor)

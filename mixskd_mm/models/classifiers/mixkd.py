@@ -11,7 +11,6 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..data_preprocessors import MixSKDDataPreprocessor
 from ..losses.mixkd_losses import mixkd_ce, mixkd_distill
 from ..utils.mixing import MixBatch
 from ..utils.teacher import FrozenTeacher
@@ -59,6 +58,8 @@ class MixKDClassifier(DistillClassifier):
     """
 
     DEFAULT_LOSS_WEIGHTS = dict(ce=0.1, kd=0.9)
+    DEFAULT_MIX = dict(
+        mix_mode='partial_mixup', alpha=1.0, mixed_fraction=0.1)
 
     def __init__(self,
                  backbone: dict,
@@ -68,14 +69,6 @@ class MixKDClassifier(DistillClassifier):
                  loss_weights: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if data_preprocessor is None or (isinstance(data_preprocessor, dict)
-                                         and 'type' not in data_preprocessor):
-            data_preprocessor = dict(
-                dict(
-                    type='MixSKDDataPreprocessor',
-                    mix_mode='partial_mixup',
-                    alpha=1.0,
-                    mixed_fraction=0.1), **(data_preprocessor or {}))
         super().__init__(
             backbone=backbone,
             head=head,
@@ -83,13 +76,6 @@ class MixKDClassifier(DistillClassifier):
             loss_weights=loss_weights,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        if not isinstance(self.data_preprocessor, MixSKDDataPreprocessor):
-            raise ValueError(
-                'MIX-KD distils on mixed images: set '
-                "model.data_preprocessor.type='MixSKDDataPreprocessor' with "
-                "mix_mode='partial_mixup', got "
-                f'{type(self.data_preprocessor).__name__} (use KDClassifier '
-                'for KD on the originals)')
         self.teacher = FrozenTeacher(**teacher)
         self.teacher.check_compatible(self.head, self.data_preprocessor)
 
