@@ -5,7 +5,8 @@
 #   NNODES=2 NODE_RANK=0 MASTER_ADDR=10.0.0.1 PORT=29500 bash tools/dist_train.sh ...
 #
 # With GPUs, NUM_PROCS is the number of GPUs per node. Without one, NUM_PROCS CPU
-# processes train with gloo (mixskd_mm.compat.setup_cpu_distributed).
+# processes train with gloo
+# (mixskd_mm.engine.distributed.setup_cpu_distributed).
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then

@@ -29,7 +29,7 @@ from mmengine.dist import is_main_process  # noqa: E402
 from mmengine.evaluator import DumpResults  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from mixskd_mm.compat import setup_cpu_distributed  # noqa: E402
+from mixskd_mm.engine.distributed import setup_cpu_distributed  # noqa: E402,E501
 from train import (LAUNCHERS, build_runner, import_scope,  # noqa: E402
                    set_work_dir)
 

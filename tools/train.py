@@ -9,7 +9,7 @@ The config's ``default_scope`` decides which OpenMMLab package builds it::
 
 On a machine without a GPU, ``--amp`` trains in bfloat16 autocast
 (``CPUAmpOptimWrapper``) and ``--launcher pytorch`` runs gloo processes
-(:func:`mixskd_mm.compat.setup_cpu_distributed`).
+(:func:`mixskd_mm.engine.distributed.setup_cpu_distributed`).
 """
 import argparse
 import importlib
@@ -28,7 +28,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS, init_default_scope
 from mmengine.runner import Runner
 
-from mixskd_mm.compat import setup_cpu_distributed
+from mixskd_mm.engine.distributed import setup_cpu_distributed
 from mixskd_mm.engine.cpu_amp import enable_amp
 
 LAUNCHERS = ('none', 'pytorch', 'slurm', 'mpi')
