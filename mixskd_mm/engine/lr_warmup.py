@@ -20,7 +20,7 @@ __all__ = ['LinearWarmupLR']
 
 @PARAM_SCHEDULERS.register_module()
 class LinearWarmupLR(LinearLR):
-    """``lr_t = lr * (t + 1) / (end - begin)`` for the steps of ``[begin, end)``.
+    """``lr_t = lr * (t + 1) / (end - begin)``, steps ``begin .. end - 1``.
 
     Use it with ``by_epoch=True, convert_to_iter_based=True`` for a warm-up
     over whole epochs updated every iteration (the MixSKD recipes), or with
