@@ -5,7 +5,7 @@ released ImageNet script; reference-methods.md section 1 lists every term,
 detach and architecture detail and the deviations of the released code.
 """
 import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import ModuleList
@@ -18,6 +18,7 @@ from ..losses.mixskd_losses import (adversarial_feature_loss,
                                     multi_head_mixed_ce, mutual_logit_kd,
                                     self_teacher_ce, self_teacher_kd)
 from ..utils.branches import backbone_stages, build_branches
+from ..utils.checkpointing import enable_checkpointing
 from ..utils.discriminator import FeatureDiscriminator
 from ..utils.mixing import MixBatch, interpolate
 from .base import DistillClassifier
@@ -25,6 +26,7 @@ from .base import DistillClassifier
 __all__ = ['MixSKDClassifier']
 
 TEACHER_INPUTS = ('branch_outputs', 'backbone_stages')
+WITH_CP = (False, True, 'branches', 'all')
 
 
 @MODELS.register_module()
@@ -83,6 +85,14 @@ class MixSKDClassifier(DistillClassifier):
         loss_weights (dict, optional): Weights by term name (``ce``,
             ``mix_ce``, ``teacher_ce``, ``mutual_kd``, ``teacher_kd``,
             ``feat``, ``adv``). Defaults to 1 each.
+        with_cp (bool | str): Activation checkpointing in training, block
+            by block, exact (same loss, gradients and BN running statistics:
+            ``utils/checkpointing.py``): False, 'branches' (or True: the
+            three auxiliary branches) or 'all' (the branches and the
+            backbone's residual stages). It trades one more forward of those
+            blocks for their stored activations. Set it here, not as the
+            backbone's own ``with_cp``, which updates BN statistics twice.
+            Defaults to False.
         adversarial (dict, optional): Turns row 7 on:
             ``dict(hidden_channels=128, grl_coeff=1.0)``. Defaults to None.
         data_preprocessor (dict, optional): Defaults to
@@ -106,6 +116,7 @@ class MixSKDClassifier(DistillClassifier):
                  self_teacher: dict = dict(type='SelfTeacherNeck'),
                  teacher_inputs: str = 'branch_outputs',
                  branch_depth: str = 'full',
+                 with_cp: Union[bool, str] = False,
                  temperature: float = 3.0,
                  loss_weights: Optional[dict] = None,
                  adversarial: Optional[dict] = None,
@@ -130,7 +141,20 @@ class MixSKDClassifier(DistillClassifier):
         self.teacher_inputs = teacher_inputs
 
         # Auxiliary branches after stages 1-3, each with its own head.
-        self.branches = build_branches(self.backbone, branch_depth)
+        if with_cp not in WITH_CP:
+            raise ValueError(
+                f'with_cp must be one of {WITH_CP}, got {with_cp!r}')
+        if getattr(self.backbone, 'with_cp', False):
+            raise ValueError(
+                'backbone.with_cp=True (mmpretrain\'s checkpointing) updates '
+                'the BN running statistics twice per step: remove it and '
+                "set MixSKDClassifier(with_cp='all') instead")
+        self.with_cp = 'branches' if with_cp is True else with_cp
+        self.branches = build_branches(self.backbone, branch_depth,
+                                       with_cp=bool(self.with_cp))
+        if self.with_cp == 'all':
+            for stage in backbone_stages(self.backbone):
+                enable_checkpointing(stage)
         self.branch_heads = ModuleList(
             MODELS.build(copy.deepcopy(self.head_cfg))
             for _ in self.branches)

@@ -12,7 +12,12 @@ import torch.nn as nn
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
-__all__ = ['backbone_stages', 'AuxiliaryBranch', 'build_branches']
+from .checkpointing import checkpointed_blocks
+
+__all__ = [
+    'backbone_stages', 'AuxiliaryBranch', 'build_branches',
+    'layerwise_init_cfg'
+]
 
 BRANCH_DEPTHS = ('full', 'light')
 
@@ -51,8 +56,14 @@ class AuxiliaryBranch(BaseModule):
             recipe); 'light' keeps only its first block, the one that changes
             resolution and width (the first upload of the authors' code).
             Defaults to 'full'.
+        with_cp (bool): Activation checkpointing, block by block: in
+            training only each block's input is kept for backward and its
+            activations are recomputed there (one more forward of the
+            branch), with bit-for-bit the same loss, gradients and BN running
+            statistics (:mod:`.checkpointing`). Defaults to False.
         init_cfg (dict | list[dict], optional): Defaults to Kaiming for
-            convolutions and 1 / 0 for norm layers, like mmpretrain's ResNet.
+            convolutions and 1 / 0 for norm layers, like mmpretrain's ResNet
+            (:func:`build_branches` passes the backbone's own rules).
 
     Shapes:
         input: (N, C_start, H_start, W_start), the backbone's stage output.
@@ -63,6 +74,7 @@ class AuxiliaryBranch(BaseModule):
                  stages: List[nn.Module],
                  start: int,
                  depth: str = 'full',
+                 with_cp: bool = False,
                  init_cfg=None):
         if init_cfg is None:
             init_cfg = [
@@ -85,13 +97,39 @@ class AuxiliaryBranch(BaseModule):
         self.layers = nn.Sequential(*layers)
         _reset_parameters(self.layers)
         self.layers.requires_grad_(True)  # even if the backbone froze them
+        self.with_cp = bool(with_cp)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.with_cp and self.training:
+            return checkpointed_blocks(
+                (block for stage in self.layers for block in stage), x)
         return self.layers(x)
 
 
-def build_branches(backbone: nn.Module, depth: str = 'full') -> ModuleList:
+def build_branches(backbone: nn.Module,
+                   depth: str = 'full',
+                   with_cp: bool = False) -> ModuleList:
     """One :class:`AuxiliaryBranch` after every stage but the last."""
     stages = backbone_stages(backbone)
+    init_cfg = layerwise_init_cfg(backbone)
     return ModuleList(
-        AuxiliaryBranch(stages, k, depth) for k in range(len(stages) - 1))
+        AuxiliaryBranch(stages, k, depth, with_cp, init_cfg=init_cfg)
+        for k in range(len(stages) - 1))
+
+
+def layerwise_init_cfg(backbone: nn.Module):
+    """The backbone's per-layer init rules, for the copies of its stages.
+
+    The branches are initialised like the backbone they copy (the authors'
+    branches: Kaiming fan-out on ImageNet, PyTorch's defaults on CIFAR),
+    never with a zero-initialised residual BN. Rules without ``layer``
+    (checkpoint loads such as ``Pretrained``) are not copied.
+
+    Returns:
+        list[dict] | None: None (the :class:`AuxiliaryBranch` default) when
+        the backbone has no per-layer rule.
+    """
+    cfg = getattr(backbone, 'init_cfg', None)
+    cfgs = cfg if isinstance(cfg, (list, tuple)) else [cfg]
+    rules = [dict(c) for c in cfgs if isinstance(c, dict) and 'layer' in c]
+    return rules or None
