@@ -18,12 +18,17 @@ model = dict(
         depth=50,
         num_stages=4,
         out_indices=(3, ),
-        style='pytorch'),
+        style='pytorch',
+        # As the authors' (torchvision's) ResNet: Kaiming fan-out convs and
+        # no zero-initialised residual BN (README: mmpretrain's option).
+        zero_init_residual=False),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',
         num_classes=1000,
         in_channels=2048,
+        # PyTorch's default Linear init, as the authors' heads.
+        init_cfg=dict(type='TorchDefault', layer='Linear'),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
         topk=(1, 5)),
     teacher=dict(

@@ -33,12 +33,21 @@ model = dict(
         depth=18,
         num_stages=4,
         out_indices=(3, ),
-        style='pytorch'),
+        style='pytorch',
+        # The authors' CIFAR ResNet: PyTorch's default initialisation and
+        # no zero-initialised residual BN (README: how to get mmpretrain's).
+        zero_init_residual=False,
+        init_cfg=[
+            dict(type='TorchDefault', layer='Conv2d'),
+            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
+        ]),
     neck=dict(type='GlobalAveragePooling'),
     head=dict(
         type='LinearClsHead',
         num_classes=100,
         in_channels=512,
+        # PyTorch's default Linear init, as the authors' heads.
+        init_cfg=dict(type='TorchDefault', layer='Linear'),
         loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
     teacher=dict(
         config=dict(
