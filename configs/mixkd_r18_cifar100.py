@@ -1,9 +1,10 @@
 # MIX-KD (Choi et al., WACV 2023, https://arxiv.org/abs/2211.03946): CIFAR
 # ResNet-18 student, frozen CIFAR ResNet-50 teacher, CIFAR-100. Partial mixup
-# (per-sample lambda ~ Beta(1, 1), round(0.1 * batch) samples mixed); both
-# networks read the mixed batch; loss 0.1 * soft CE(student, mixed one-hot)
-# + 0.9 * KL of std-standardised logits (no temperature)
-# (reference-methods.md section 4).
+# (per-sample lambda ~ Beta(1, 1), 0.1 * batch samples mixed, rounded up or
+# down at random so that 10 % are mixed on average); both networks read the
+# mixed batch; loss 0.1 * soft CE(std-standardised student logits, mixed
+# one-hot) + 0.9 * KL of std-standardised logits (no temperature), as the
+# released MIXSTDLoss (reference-methods.md section 4).
 #
 # Teacher: train it first with the same schedule and normalisation, e.g.
 #   python tools/train.py configs/baseline_r18_cifar100.py \
@@ -16,9 +17,9 @@
 # load as is (not tried here: no network).
 #
 # Deviations from the released code:
-# - 10 % of the samples are mixed exactly; the released sampling (indices
-#   reset with replacement, about 41 % mixed for a batch of 64) is
-#   model.data_preprocessor.sample_with_replacement=True.
+# - 10 % of the samples are mixed (6 or 7 of 64, 6.4 on average); the
+#   released sampling (indices reset with replacement, about 41 % mixed for
+#   a batch of 64) is model.data_preprocessor.sample_with_replacement=True.
 # - Each image is mixed with a shuffle of the batch instead of two
 #   independent permutations (the same pairs in distribution).
 # - Schedule: the shared MixSKD CIFAR schedule instead of RepDistiller's

@@ -1,8 +1,9 @@
 # MIX-KD (Choi et al., WACV 2023, https://arxiv.org/abs/2211.03946):
 # ResNet-50 student, frozen ResNet-101 teacher, ImageNet. Partial mixup
-# (per-sample lambda ~ Beta(1, 1), round(0.1 * batch) samples mixed); both
-# networks read the mixed batch; loss 0.1 * soft CE + 0.9 * KL of
-# std-standardised logits (reference-methods.md section 4).
+# (per-sample lambda ~ Beta(1, 1), 0.1 * batch samples mixed, rounded up or
+# down at random so that 10 % are mixed on average); both networks read the
+# mixed batch; loss 0.1 * soft CE + 0.9 * KL, both of std-standardised
+# logits (reference-methods.md section 4).
 #
 # Teacher: e.g. configs/baseline_r50_imagenet.py with
 #   --cfg-options model.backbone.depth=101
@@ -14,7 +15,7 @@
 #
 # Deviations from the released code: the paper's experiments are CIFAR-100
 # (RepDistiller setup) only; ImageNet, the schedule (shared MixSKD ImageNet
-# schedule) and the pair are this project's. Exactly 10 % mixed
+# schedule) and the pair are this project's. 10 % mixed on average
 # (sample_with_replacement=True reproduces the released sampling).
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 

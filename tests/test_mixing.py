@@ -9,7 +9,7 @@ import mixskd_mm  # noqa: F401
 from mixskd_mm.models.utils.mixing import (draw_cutmix, draw_cutnmix,
                                            draw_mixup, draw_partial_mixup,
                                            interpolate, paste_boxes,
-                                           random_box)
+                                           random_box, unbiased_round)
 
 
 def rng(seed=0):
@@ -79,10 +79,32 @@ def test_cutnmix_pastes_several_boxes():
         draw_cutnmix(x, 1.0, 0, rng())
 
 
-def test_partial_mixup_mixes_an_exact_fraction():
+def test_unbiased_round_keeps_integers_and_rounds_up_by_the_fraction():
+    for seed in range(20):
+        assert unbiased_round(0.5 * 4, rng(seed)) == 2
+        assert unbiased_round(0.1 * 30, rng(seed)) == 3  # 3.0000000000000004
+    r = rng()
+    draws = [unbiased_round(6.4, r) for _ in range(2000)]
+    assert set(draws) == {6, 7}
+    assert np.mean(draws) == pytest.approx(6.4, abs=0.05)
+
+
+@pytest.mark.parametrize('n, low', [(64, 6), (16, 1)])
+def test_partial_mixup_mixes_the_fraction_exactly_on_average(n, low):
+    x = torch.randn(n, 3, 2, 2)
+    r = rng()
+    counts = [
+        int((draw_partial_mixup(x, 1.0, 0.1, r).lam < 1).sum())
+        for _ in range(400)
+    ]
+    # 0.1 * 64 = 6.4 -> 6 or 7; 0.1 * 16 = 1.6 -> 1 or 2 (not round()'s
+    # 6 = 9.4 % and 2 = 12.5 %)
+    assert set(counts) == {low, low + 1}
+    assert np.mean(counts) / n == pytest.approx(0.1, abs=0.004)
+
+
+def test_partial_mixup_released_sampling_and_bad_fraction():
     x = torch.randn(64, 3, 2, 2)
-    mix = draw_partial_mixup(x, 1.0, 0.1, rng())
-    assert int((mix.lam < 1).sum()) == round(0.1 * 64)
     # The released sampling (with replacement) leaves far more mixed.
     fractions = [
         float((draw_partial_mixup(x, 1.0, 0.1, rng(s), True).lam < 1)

@@ -5,6 +5,7 @@ import sys
 
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
@@ -46,16 +47,41 @@ def teacher(tmp_path):
 
 
 # --- loss terms against hand computations ---------------------------------
-def test_mixkd_ce_is_soft_ce_against_the_mixed_label():
-    z = torch.tensor([[math.log(2), 0., 0.]] * 2)  # softmax [1/2, 1/4, 1/4]
+def test_mixkd_ce_reads_the_std_normalised_logits():
+    # [c, 0, 0] has unbiased std c / sqrt(3): normalised [sqrt(3), 0, 0]
+    # for every scale c, softmax [e, 1, 1] / (e + 2) with e = exp(sqrt(3)).
+    e = math.exp(math.sqrt(3))
+    log_p = [math.log(e / (e + 2)), math.log(1 / (e + 2))]
     labels, lam, index = (torch.tensor([0, 2]), torch.tensor([1.0, 0.25]),
                           torch.tensor([1, 0]))
-    # Row 0: -ln(1/2); row 1: -(0.75 ln(1/2) + 0.25 ln(1/4)).
-    expected = (math.log(2) + 1.25 * math.log(2)) / 2
+    # Row 0: -log p0; row 1: -(0.25 log p2 + 0.75 log p0 (partner label 0)).
+    expected = -(log_p[0] + 0.25 * log_p[1] + 0.75 * log_p[0]) / 2
+    for c in (math.log(2), 5.0):
+        z = torch.tensor([[c, 0., 0.]] * 2)
+        loss = mixkd_ce(z, labels, lam, index)
+        assert loss.item() == pytest.approx(expected, rel=1e-6)
+    # Not the CE of the raw logits (what this term was before).
+    raw = mixed_cross_entropy(z, labels, lam, index)
+    assert abs(raw.item() - expected) > 0.1
+
+
+def test_mixkd_ce_equals_the_released_formula_value_and_gradient():
+    g = torch.Generator().manual_seed(0)
+    z = (3 * torch.randn(6, 10, generator=g)).requires_grad_()
+    labels = torch.randint(0, 10, (6, ), generator=g)
+    lam = torch.rand(6, generator=g)
+    lam[::2] = 1.0  # unmixed samples
+    index = torch.randperm(6, generator=g)
     loss = mixkd_ce(z, labels, lam, index)
-    assert loss.item() == pytest.approx(expected)
-    torch.testing.assert_close(loss,
-                               mixed_cross_entropy(z, labels, lam, index))
+    (grad, ) = torch.autograd.grad(loss, z)
+    # MIXSTDLoss: -log_softmax(logit_s / stds) * target, summed, / batch.
+    target = (lam[:, None] * F.one_hot(labels, 10) +
+              (1 - lam[:, None]) * F.one_hot(labels[index], 10))
+    stds = torch.std(z, dim=-1, keepdim=True)
+    ref = (-F.log_softmax(z / stds, -1) * target).sum() / z.shape[0]
+    (ref_grad, ) = torch.autograd.grad(ref, z)
+    torch.testing.assert_close(loss, ref)
+    torch.testing.assert_close(grad, ref_grad)
 
 
 def test_mixkd_distill_standardises_logits_without_temperature():

@@ -24,19 +24,22 @@ class MixKDClassifier(DistillClassifier):
     """A student distilled from a frozen teacher on a partially mixed batch.
 
     ``MixSKDDataPreprocessor(mix_mode='partial_mixup')`` gives every sample
-    its own lambda ~ Beta(1, 1) and then leaves exactly ``round(0.1 * N)``
-    samples mixed (``mixed_fraction=0.1``; ``sample_with_replacement=True``
-    reproduces the released sampling, which leaves about 41 % mixed for a
-    batch of 64). Student and teacher (:class:`FrozenTeacher`, under
-    ``teacher``; eval mode, no gradient) both read that mixed batch only.
-    Instead of a temperature, both logits are divided by their own
-    per-sample standard deviation. Prediction uses only the student's
+    its own lambda ~ Beta(1, 1) and then leaves ``0.1 * N`` samples mixed
+    (``mixed_fraction=0.1``), rounded without bias: 6 or 7 of 64 (6.4 on
+    average), 1 or 2 of a last batch of 16, so that exactly 10 % are mixed
+    in expectation; ``sample_with_replacement=True`` reproduces the
+    released sampling, which leaves about 41 % mixed for a batch of 64.
+    Student and teacher (:class:`FrozenTeacher`, under ``teacher``; eval
+    mode, no gradient) both read that mixed batch only. Instead of a
+    temperature, both logits are divided by their own per-sample standard
+    deviation, in both terms. Prediction uses only the student's
     ``backbone``, ``neck`` and ``head``.
 
     Loss dict keys (section 4), each times its weight in ``loss_weights``:
 
-    - ``loss_ce``: soft-target CE of the student against the mixed one-hot
-      label (``ce`` = gamma = 0.1).
+    - ``loss_ce``: soft-target CE of the student's std-normalised logits
+      against the mixed one-hot label (``ce`` = gamma = 0.1), as the
+      released ``MIXSTDLoss`` computes it.
     - ``loss_kd``: ``mean_i KL(t~_i || s~_i)`` of the standardised logits,
       no ``T^2`` (``kd`` = alpha = 0.9).
 

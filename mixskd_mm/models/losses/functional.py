@@ -118,7 +118,10 @@ def attention_transfer(student: Tensor,
 def std_normalize_logits(logits: Tensor, eps: float = 1e-7) -> Tensor:
     """Divide each sample's logits by their standard deviation (MIX-KD).
 
-    Used in place of a fixed temperature (section 4).
+    Used in place of a fixed temperature (section 4), by both MIX-KD terms.
+    The unbiased standard deviation (``torch.std``'s default, as in the
+    released ``MIXSTDLoss``); the gradient flows through it. ``eps`` keeps
+    constant logits finite, where the released code divides by zero.
 
     Args:
         logits (Tensor): Shape (N, num_classes).

@@ -11,6 +11,7 @@ Notation (docs: ``reference-methods.md`` section 1.2):
 For box-pasting modes ``lam[i]`` is the fraction of sample ``i`` that is
 still its own pixels.
 """
+import math
 from dataclasses import dataclass
 from typing import List, Tuple
 
@@ -21,7 +22,7 @@ from torch import Tensor
 __all__ = [
     'MixBatch', 'sample_permutation', 'sample_beta', 'mixup_images',
     'interpolate', 'random_box', 'paste_boxes', 'draw_mixup', 'draw_cutmix',
-    'draw_cutnmix', 'draw_partial_mixup'
+    'draw_cutnmix', 'draw_partial_mixup', 'unbiased_round'
 ]
 
 
@@ -188,6 +189,18 @@ def draw_cutnmix(x: Tensor,
     return MixBatch(mixed, _full(n, lam, x.device), index, mode)
 
 
+def unbiased_round(value: float, rng: np.random.Generator) -> int:
+    """``floor(value)`` or ``floor(value) + 1``, with mean ``value``.
+
+    The fractional part is the probability of rounding up; ``value`` is
+    first rounded to 9 decimals so that float noise (``0.1 * 30`` is
+    3.0000000000000004) does not make an integer count random.
+    """
+    value = round(float(value), 9)
+    base = math.floor(value)
+    return base + int(rng.random() < value - base)
+
+
 def draw_partial_mixup(x: Tensor,
                        alpha: float,
                        mixed_fraction: float,
@@ -201,8 +214,12 @@ def draw_partial_mixup(x: Tensor,
     Args:
         x (Tensor): Images, shape (N, C, H, W).
         alpha (float): Beta parameter.
-        mixed_fraction (float): The fraction of samples that stay mixed.
-            Exactly ``round(mixed_fraction * N)`` samples are mixed.
+        mixed_fraction (float): The fraction of samples that stay mixed,
+            exactly in expectation for every batch size: with
+            ``m = mixed_fraction * N``, ``floor(m) + 1`` samples are mixed
+            with probability ``m - floor(m)``, else ``floor(m)`` (unbiased
+            rounding; e.g. 6 or 7 of 64, 6.4 on average, for 0.1; 1 or 2 of
+            a last batch of 16). When ``m`` is an integer exactly ``m``.
         rng (np.random.Generator): Random source.
         with_replacement (bool): Reproduce the released code, which resets
             ``int((1 - mixed_fraction) * N)`` indices drawn *with*
@@ -217,7 +234,7 @@ def draw_partial_mixup(x: Tensor,
     if with_replacement:
         unmixed = rng.integers(0, n, size=int((1 - mixed_fraction) * n))
     else:
-        num_mixed = int(round(mixed_fraction * n))
+        num_mixed = unbiased_round(mixed_fraction * n, rng)
         unmixed = rng.permutation(n)[num_mixed:]
     lam[unmixed] = 1.0
     lam_t = torch.as_tensor(lam, dtype=torch.float32, device=x.device)
