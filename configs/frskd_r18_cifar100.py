@@ -9,9 +9,10 @@
 #   lr 0.1 Nesterov, wd 5e-4, 5 warm-up epochs) instead of FRSKD's 200
 #   epochs, batch 128, wd 1e-4, x0.1 at 100/150: every CIFAR recipe here
 #   shares one schedule.
-# - Backbone: mmpretrain's post-activation ResNet_CIFAR instead of FRSKD's
-#   pre-activation-style `cifarresnet18`.
 # - Not implemented: the `--aux sla` option (rotation label augmentation).
+# Same as released: the backbone. FRSKD's `cifarresnet18` moves each block's
+# ReLU to the next block's input, which computes exactly mmpretrain's
+# post-activation ResNet_CIFAR-18 (same outputs with the same weights).
 # Mixup / CutMix variant (FRSKD `--aug mixup|cutmix`):
 #   --cfg-options model.train_on=mixed \
 #     model.data_preprocessor.type=MixSKDDataPreprocessor \
