@@ -5,7 +5,8 @@ process-wide fixes at once:
 
 - :func:`load_from_local` replaces mmengine's local checkpoint loader so that
   resuming, ``load_from`` and ``init_cfg=dict(type='Pretrained')`` work under
-  torch's ``weights_only=True`` default.
+  torch's ``weights_only=True`` default without running a checkpoint's
+  code; mmengine's http(s) loader gets the same rules.
 - ``numpy.in1d`` (removed in numpy 2.4) is aliased for mmpretrain's
   retrieval metrics.
 
@@ -14,9 +15,11 @@ The CPU-distributed set-up lives in :mod:`mixskd_mm.engine.distributed`.
 import os.path as osp
 from typing import Any, Optional
 
+import mmengine.runner.checkpoint as _mm_checkpoint
 import numpy as np
-import torch
 from mmengine.runner import CheckpointLoader
+
+from .checkpoint.safe_load import safe_load_url, safe_torch_load
 
 __all__ = ['load_from_local']
 
@@ -30,17 +33,14 @@ __all__ = ['load_from_local']
 # with "UnpicklingError: Weights only load failed" (open-mmlab/mmengine#1655,
 # PR open-mmlab/mmengine#1650). Fixed upstream in mmengine commit 151a87ab
 # (#1670), which no release contains: mmengine 0.10.7 is the newest on PyPI.
-# The function name must start with 'load_from_': CheckpointLoader logs
-# `name[10:]` ('local') as the backend.
-#
-# http(s):// (and so torchvision://, open-mmlab://, mmcls://) needs no fix:
-# mmengine's `load_url` is torch.hub.load_state_dict_from_url there, which
-# still defaults to weights_only=False (tests/test_compat.py guards this).
+# The local loader is replaced by one that stays weights-only and allows
+# exactly the globals mmengine checkpoints hold
+# (mixskd_mm.checkpoint.safe_load); full unpickling needs
+# MIXSKD_TRUST_CHECKPOINTS=1. The function name must start with
+# 'load_from_': CheckpointLoader logs `name[10:]` ('local') as the backend.
 @CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local(filename: str, map_location: Any = None) -> Any:
-    """Load a checkpoint from a local path, trusting its pickled objects.
-
-    Only load checkpoints you trust: ``weights_only=False`` runs the pickle.
+    """Load a local checkpoint without running its pickle's code.
 
     Args:
         filename (str): Path of the checkpoint; ``~`` is expanded.
@@ -54,11 +54,21 @@ def load_from_local(filename: str, map_location: Any = None) -> Any:
     Raises:
         FileNotFoundError: If ``filename`` is not a file, as mmengine's own
             loader does.
+        UntrustedCheckpointError: The pickle names other globals; the
+            message names them, the file and the opt-in.
     """
     filename = osp.expanduser(filename)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+    return safe_torch_load(filename, map_location=map_location)
+
+
+# mmengine's http(s) loader, which torchvision://, open-mmlab:// and
+# mmcls:// call as well, reads the download with its module-level
+# `load_url` (torch.hub.load_state_dict_from_url, whose default is still
+# weights_only=False in torch 2.14): it is swapped for the weights-only
+# version so that a URL in `load_from` or `init_cfg` cannot run code either.
+_mm_checkpoint.load_url = safe_load_url
 
 
 # ---------------------------------------------------------------------------

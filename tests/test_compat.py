@@ -77,16 +77,24 @@ def test_compat_loader_expands_user(tmp_path, monkeypatch):
     assert compat.load_from_local('~/ckpt.pth')['meta']['iter'] == 7
 
 
-def test_http_loader_still_trusts_pickles():
-    """Why http(s):// needs no fix: its loader keeps weights_only=False.
+def test_loaders_stay_weights_only():
+    """Local and http(s) loading never fall back to full unpickling.
 
-    Fails if a torch update flips torch.hub's default, which would then
-    need the same re-registration as the local loader.
+    mmengine's http(s) loader (and torchvision://, open-mmlab://) reads
+    downloads with its module-level ``load_url``, torch.hub's
+    ``load_state_dict_from_url``, whose default is still
+    ``weights_only=False``: compat swaps in the weights-only version. The
+    behaviour on crafted pickles is tested in tests/test_safe_load.py.
     """
-    from mmengine.utils.dl_utils import load_url
-    assert load_url is torch.hub.load_state_dict_from_url
-    default = inspect.signature(load_url).parameters['weights_only'].default
-    assert default is False
+    import mmengine.runner.checkpoint as mm_checkpoint
+
+    from mixskd_mm.checkpoint import safe_load_url
+    assert mm_checkpoint.load_url is safe_load_url
+    default = inspect.signature(
+        torch.hub.load_state_dict_from_url).parameters['weights_only']
+    assert default.default is False  # why the swap is needed
+    assert inspect.signature(safe_load_url).parameters[
+        'weights_only'].default is True
 
 
 # -------------------------------------------------------------------- numpy

@@ -19,7 +19,7 @@ from mmengine.runner import Runner
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import downstream_utils as du  # noqa: E402
 
-from mixskd_mm.tools_lib import export_backbone  # noqa: E402
+from mixskd_mm.checkpoint import export_backbone  # noqa: E402
 
 DIST_TRAIN = osp.join(du.REPO_ROOT, 'tools', 'dist_train.sh')
 

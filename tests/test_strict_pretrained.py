@@ -13,7 +13,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import downstream_utils as du  # noqa: E402
 
 from mixskd_mm.engine import StrictPretrainedInit  # noqa: E402
-from mixskd_mm.tools_lib import export_backbone  # noqa: E402
+from mixskd_mm.checkpoint import export_backbone  # noqa: E402
 
 
 @pytest.fixture(scope='module')
@@ -122,8 +122,8 @@ def test_raw_checkpoint_without_prefix_is_refused(ckpts):
     # 120 - 20 + 2 head + 5 fake training tensors are unexpected.
     info.match('does not match ResNet: 100 missing, 107 unexpected, 0 '
                'shape mismatch')
-    info.match('missing keys: conv1.weight, bn1.weight')
-    info.match('unexpected keys: backbone.conv1.weight')
+    info.match(r'missing keys \(100\): conv1.weight, bn1.weight')
+    info.match(r'unexpected keys \(107\): backbone.conv1.weight')
     info.match('raw training checkpoint')
     info.match('tools/export_backbone.py')
     info.match("init_cfg.prefix='backbone.'")
@@ -148,7 +148,7 @@ def test_other_depth_is_refused(ckpts):
             dict(type='ResNet', depth=50),
             checkpoint=ckpts[18]['exported'])
     info.match(r'\d+ missing, \d+ unexpected, \d+ shape mismatch')
-    info.match(r'shape mismatches: layer1.0.conv1.weight: checkpoint '
+    info.match(r'shape mismatches \(\d+\): layer1.0.conv1.weight: checkpoint '
                r'\(64, 64, 3, 3\) vs model \(64, 64, 1, 1\)')
     info.match('different architecture')
     info.match('init_cfg.strict=False')
@@ -157,14 +157,14 @@ def test_other_depth_is_refused(ckpts):
 def test_not_strict_warns_and_loads_the_rest(ckpts, tmp_path):
     exported = du.load_exported(ckpts[18]['exported'])
     del exported['state_dict']['layer4.1.conv2.weight']
-    exported['state_dict']['fc.weight'] = torch.zeros(10, 512)
+    exported['state_dict']['extra.weight'] = torch.zeros(10, 512)
     partial = tmp_path / 'partial.pth'
     torch.save(exported, str(partial))
 
     with pytest.raises(
             RuntimeError,
-            match='(?s)1 missing, 1 unexpected.*missing keys: '
-            'layer4.1.conv2.weight.*unexpected keys: fc.weight'):
+            match=r'(?s)1 missing, 1 unexpected.*missing keys \(1\): '
+            r'layer4.1.conv2.weight.*unexpected keys \(1\): extra.weight'):
         _init('mmdet', dict(type='ResNet', depth=18), checkpoint=str(partial))
 
     with captured_log() as records:

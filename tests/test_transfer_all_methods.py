@@ -9,7 +9,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import downstream_utils as du  # noqa: E402
 
 from mixskd_mm.demo.pipeline import METHODS  # noqa: E402
-from mixskd_mm.tools_lib import export_backbone  # noqa: E402
+from mixskd_mm.checkpoint import export_backbone  # noqa: E402
 
 DET_CONFIG = osp.join(du.REPO_ROOT, 'configs/demo/faster-rcnn_r18_fpn_demo.py')
 

@@ -15,17 +15,20 @@ same ``init_cfg`` works in mmdet, mmseg and mmpretrain configs::
                       checkpoint='work_dirs/mixskd_r50_imagenet/backbone.pth'))
 """
 import logging
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.model.weight_init import update_init_info
 from mmengine.registry import WEIGHT_INITIALIZERS
+from mmengine.runner.checkpoint import load_state_dict
 
-from mixskd_mm.tools_lib.checkpoint import (list_keys, load_checkpoint_file,
-                                            split_prefix, state_dict_of,
-                                            strip_wrapper_prefix)
+from mixskd_mm.checkpoint import (CLASSIFIER_PREFIX, KeyDiff,
+                                  compare_state_dicts, is_counter, list_keys,
+                                  load_checkpoint_file, split_classifier,
+                                  split_prefix, state_dict_of,
+                                  strip_wrapper_prefix)
 
 __all__ = ['StrictPretrainedInit']
 
@@ -35,23 +38,27 @@ _EXPORT_HINT = ('this looks like a raw training checkpoint: export its '
                 "init_cfg.prefix='{prefix}'")
 
 
-def _is_counter(key: str) -> bool:
-    """BatchNorm's step counter: not a weight, absent from torchvision
-    checkpoints, and only read when ``momentum=None``. mmengine's
-    ``load_state_dict`` ignores it as well."""
-    return key.endswith('num_batches_tracked')
-
-
 @WEIGHT_INITIALIZERS.register_module(name='StrictPretrained')
 class StrictPretrainedInit:
     """Initialize a module from a checkpoint, refusing mismatched keys.
 
-    The checkpoint's tensors (those under ``prefix``, prefix removed, when
-    ``prefix`` is set) must match the module's state dict exactly: every
-    tensor present, no extra tensor, the same shapes. Otherwise a
-    ``RuntimeError`` names the counts, the first few keys and the fix. With
-    ``strict=False`` the mismatch is logged as a warning (with the same
-    counts) and only the matching tensors are loaded.
+    The checkpoint is read like mmengine's ``Pretrained`` reads it
+    (``_load_checkpoint``, the weights under ``state_dict`` or the other
+    usual keys, the DDP ``module.`` prefix removed, and with ``prefix`` the
+    selection of ``_load_checkpoint_with_prefix``). Its tensors must then
+    match the module's state dict exactly, as
+    ``load_state_dict(strict=True)`` demands: every tensor present, no
+    extra tensor, the same shapes. Otherwise a ``RuntimeError`` names the
+    counts, the first few keys and the fix. With ``strict=False`` the
+    mismatch is logged as a warning (with the same counts) and only the
+    matching tensors are loaded. The tensors are copied in by mmengine's
+    ``load_state_dict(strict=True)``.
+
+    A torchvision-keyed ResNet state dict (or the authors' MixSKD backbone,
+    a torchvision ResNet) holds its classifier ``fc.*`` inside the backbone.
+    When those are the only extra keys and the module has no ``fc``, they
+    are dropped with an info line naming them; any other unexpected key
+    still refuses.
 
     BatchNorm's ``num_batches_tracked`` counters are not weights and are
     ignored on both sides when comparing (like mmengine's ``load_state_dict``
@@ -67,7 +74,8 @@ class StrictPretrainedInit:
     Args:
         checkpoint (str): Path or URI of the checkpoint: a file written by
             ``tools/export_backbone.py``, any mmengine checkpoint (weights
-            under ``state_dict``) or a plain state dict.
+            under ``state_dict``), a torchvision ResNet state dict or another
+            plain state dict.
         prefix (str, optional): Load only the tensors whose keys start with
             this prefix, with the prefix removed, e.g. ``'backbone.'`` to
             take the backbone of a classifier training checkpoint. The check
@@ -94,9 +102,11 @@ class StrictPretrainedInit:
         self.map_location = map_location
         self.strict = strict
 
-    # ------------------------------------------------------------------ #
-    # reading
-    # ------------------------------------------------------------------ #
+    @property
+    def _where(self) -> str:
+        return self.checkpoint + (f' (prefix {self.prefix!r})'
+                                  if self.prefix else '')
+
     def _source_state_dict(self) -> Dict[str, torch.Tensor]:
         """Read the checkpoint and select the tensors for the module."""
         checkpoint = load_checkpoint_file(self.checkpoint, self.map_location)
@@ -115,32 +125,32 @@ class StrictPretrainedInit:
                 'backbone module in the checkpoint.')
         return selected
 
-    # ------------------------------------------------------------------ #
-    # checking
-    # ------------------------------------------------------------------ #
-    def _mismatch_message(self, module: nn.Module, missing: List[str],
-                          unexpected: List[str], mismatched: List[str]) -> str:
-        where = self.checkpoint + (f' (prefix {self.prefix!r})'
-                                   if self.prefix else '')
+    def _drop_classifier(self, state_dict: Dict[str, torch.Tensor],
+                         diff: KeyDiff, module: nn.Module) -> KeyDiff:
+        """Drop a torchvision ``fc.*`` when it is the only extra part."""
+        if not diff.unexpected or not all(
+                k.startswith(CLASSIFIER_PREFIX) for k in diff.unexpected):
+            return diff
+        kept, dropped = split_classifier(state_dict)
+        print_log(
+            f'StrictPretrained: dropped the classifier inside the backbone '
+            f'of {self._where} ({list_keys(dropped)}): '
+            f'{type(module).__name__} has no {CLASSIFIER_PREFIX[:-1]}',
+            logger='current')
+        return compare_state_dicts(kept, module.state_dict())
+
+    def _mismatch_message(self, module: nn.Module, diff: KeyDiff) -> str:
         lines = [
-            f'StrictPretrained: checkpoint {where} does not match '
-            f'{type(module).__name__}: {len(missing)} missing, '
-            f'{len(unexpected)} unexpected, {len(mismatched)} shape '
-            'mismatch(es).'
-        ]
-        if missing:
-            lines.append(f'  missing keys: {list_keys(missing)}')
-        if unexpected:
-            lines.append(f'  unexpected keys: {list_keys(unexpected)}')
-        if mismatched:
-            lines.append(f'  shape mismatches: {list_keys(mismatched, 3)}')
+            f'StrictPretrained: checkpoint {self._where} does not match '
+            f'{type(module).__name__}: {diff.counts()}.'
+        ] + diff.lines()
         # Name the most likely cause first.
         module_keys = set(module.state_dict())
-        raw = [k for k in unexpected if k.startswith('backbone.')]
+        raw = [k for k in diff.unexpected if k.startswith('backbone.')]
         if self.prefix is None and raw and any(
                 k[len('backbone.'):] in module_keys for k in raw):
             lines.append('Fix: ' + _EXPORT_HINT.format(prefix='backbone.'))
-        elif mismatched:
+        elif diff.mismatched:
             lines.append('Fix: the checkpoint comes from a different '
                          'architecture (depth, widths or stem); use a '
                          'checkpoint of this backbone, or set '
@@ -152,9 +162,6 @@ class StrictPretrainedInit:
                          'init_cfg.strict=False to allow partial loading.')
         return '\n'.join(lines)
 
-    # ------------------------------------------------------------------ #
-    # loading
-    # ------------------------------------------------------------------ #
     @staticmethod
     def _keep_loaded(module: nn.Module, loaded: set) -> None:
         """Stop later initialisation from overwriting the loaded tensors."""
@@ -164,7 +171,7 @@ class StrictPretrainedInit:
             if not name or not hasattr(child, 'init_weights'):
                 continue
             keys = [
-                f'{name}.{k}' for k in child.state_dict() if not _is_counter(k)
+                f'{name}.{k}' for k in child.state_dict() if not is_counter(k)
             ]
             if keys and all(k in loaded for k in keys):
                 child.is_init = True
@@ -176,25 +183,10 @@ class StrictPretrainedInit:
 
     def __call__(self, module: nn.Module) -> None:
         state_dict = self._source_state_dict()
-        own = module.state_dict()
-        missing = [
-            k for k in own if k not in state_dict and not _is_counter(k)
-        ]
-        unexpected = [
-            k for k in state_dict if k not in own and not _is_counter(k)
-        ]
-        mismatched, loadable = [], {}
-        for key, value in state_dict.items():
-            if key not in own:
-                continue
-            if tuple(value.shape) != tuple(own[key].shape):
-                mismatched.append(f'{key}: checkpoint {tuple(value.shape)} '
-                                  f'vs model {tuple(own[key].shape)}')
-            else:
-                loadable[key] = value
-        if missing or unexpected or mismatched:
-            message = self._mismatch_message(module, missing, unexpected,
-                                             mismatched)
+        diff = compare_state_dicts(state_dict, module.state_dict())
+        diff = self._drop_classifier(state_dict, diff, module)
+        if not diff.exact:
+            message = self._mismatch_message(module, diff)
             if self.strict:
                 raise RuntimeError(message)
             print_log(
@@ -202,23 +194,23 @@ class StrictPretrainedInit:
                                 'StrictPretrained (strict=False):', 1),
                 logger='current',
                 level=logging.WARNING)
-        if not loadable:
+        if not diff.loadable:
             raise RuntimeError(
                 f'StrictPretrained: no tensor of {self.checkpoint!r} fits '
                 f'{type(module).__name__}; nothing would be loaded even '
                 'with strict=False. Check init_cfg.checkpoint and '
                 'init_cfg.prefix.')
-
-        module.load_state_dict(loadable, strict=False)
-        self._keep_loaded(module, set(loadable))
+        # mmengine's own strict loading: the tensors that fit, and for the
+        # module's other entries (strict=False only) their current values.
+        full = module.state_dict()
+        full.update(diff.loadable)
+        load_state_dict(module, full, strict=True)
+        self._keep_loaded(module, set(diff.loadable))
         print_log(
-            f'StrictPretrained: loaded {len(loadable)} tensors into '
-            f'{type(module).__name__} from {self.checkpoint}' +
-            (f' (prefix {self.prefix!r})' if self.prefix else ''),
-            logger='current')
+            f'StrictPretrained: loaded {len(diff.loadable)} tensors into '
+            f'{type(module).__name__} from {self._where}', logger='current')
         if hasattr(module, '_params_init_info'):
             update_init_info(module, init_info=self._get_init_info())
 
     def _get_init_info(self) -> str:
-        return (f'{self.__class__.__name__}: load from {self.checkpoint}' +
-                (f' (prefix {self.prefix!r})' if self.prefix else ''))
+        return f'{self.__class__.__name__}: load from {self._where}'

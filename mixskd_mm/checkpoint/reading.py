@@ -1,45 +1,50 @@
 """Reading checkpoints with errors that say what is wrong and how to fix it.
 
-Shared by :func:`mixskd_mm.tools_lib.export_backbone` and the
+Shared by :func:`mixskd_mm.checkpoint.export_backbone` and the
 ``StrictPretrained`` initializer, so that both report a missing file, a
-corrupt file or a file without weights in the same words.
+corrupt or unsafe file, or a file without weights in the same words. Every
+path goes through mmengine's ``CheckpointLoader`` (``_load_checkpoint``),
+whose local and http(s) loaders :mod:`mixskd_mm.compat` replaces with the
+weights-only ones of :mod:`.safe_load`.
 """
 import os
 import os.path as osp
+import re
 from collections import OrderedDict
 from typing import Dict, Optional, Tuple
 
 import torch
+from mmengine.runner.checkpoint import _load_checkpoint
+
+from .errors import CheckpointFormatError, UntrustedCheckpointError
+from .safe_load import safe_torch_load
 
 __all__ = [
-    'CheckpointFormatError', 'load_checkpoint_file', 'state_dict_of',
-    'strip_wrapper_prefix', 'split_prefix', 'top_level_groups', 'list_keys'
+    'load_checkpoint_file', 'state_dict_of',
+    'strip_wrapper_prefix', 'split_prefix', 'STATE_DICT_KEYS'
 ]
 
-# Keys under which known trainers store the weights, most common first:
-# mmengine/mmcv ('state_dict'), DeiT/MAE-style scripts ('model') and the
-# original MixSKD ImageNet script ('net').
-_STATE_DICT_KEYS = ('state_dict', 'model', 'net')
+#: Keys under which known trainers store the weights, most common first:
+#: mmengine/mmcv ('state_dict'), DeiT/MAE-style scripts ('model') and the
+#: authors' MixSKD ImageNet script ('net').
+STATE_DICT_KEYS = ('state_dict', 'model', 'net')
 
 
-class CheckpointFormatError(ValueError):
-    """A checkpoint that cannot be read or does not hold what is expected."""
+def load_checkpoint_file(filename: str,
+                         map_location: str = 'cpu',
+                         trust: Optional[bool] = None) -> dict:
+    """Load a checkpoint file into a dict, weights-only by default.
 
-
-def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
-    """Load a checkpoint file into a dict.
-
-    Local paths are read with ``torch.load(..., weights_only=False)``:
-    mmengine checkpoints pickle a ``message_hub`` with non-tensor objects,
-    which the ``weights_only=True`` default of torch >= 2.6 rejects. Paths
-    with a scheme (``http://``, ``torchvision://``, ``open-mmlab://`` ...)
-    go through mmengine's ``CheckpointLoader``.
-
-    Only load checkpoints you trust: unpickling can run arbitrary code.
+    Local paths are read with :func:`.safe_load.safe_torch_load`; paths with
+    a scheme (``http://``, ``torchvision://``, ``open-mmlab://`` ...) go
+    through mmengine's ``CheckpointLoader`` (weights-only as well once
+    :mod:`mixskd_mm.compat` is imported).
 
     Args:
         filename (str): Local path or URI of the checkpoint.
         map_location (str): Passed to ``torch.load``. Defaults to 'cpu'.
+        trust (bool, optional): Unpickle a local file fully (see
+            :func:`.safe_load.trust_requested`). Defaults to None.
 
     Returns:
         dict: The loaded checkpoint (an mmengine checkpoint or a plain state
@@ -47,22 +52,25 @@ def load_checkpoint_file(filename: str, map_location: str = 'cpu') -> dict:
 
     Raises:
         FileNotFoundError: The local file does not exist.
+        UntrustedCheckpointError: The pickle needs globals outside the
+            allow-list (a :class:`CheckpointFormatError`).
         CheckpointFormatError: The file cannot be unpickled or is not a dict.
     """
-    if '://' in filename:
-        from mmengine.runner import CheckpointLoader
-        checkpoint = CheckpointLoader.load_checkpoint(
-            filename, map_location=map_location)
+    if re.match(r'^[\w+.-]+:', filename) and '://' in filename:
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
     else:
-        if not osp.isfile(filename):
+        if not osp.isfile(osp.expanduser(filename)):
             raise FileNotFoundError(
                 f'checkpoint file not found: {filename!r} (relative paths '
                 f'are resolved from {os.getcwd()!r}). Check the path, or '
                 'produce the file first (a backbone checkpoint comes from '
                 '`python tools/export_backbone.py TRAIN_CKPT OUT`).')
         try:
-            checkpoint = torch.load(
-                filename, map_location=map_location, weights_only=False)
+            checkpoint = safe_torch_load(
+                osp.expanduser(filename), map_location, trust=trust,
+                source=repr(filename))
+        except UntrustedCheckpointError:
+            raise
         except Exception as err:  # torch raises many types for bad files
             raise CheckpointFormatError(
                 f'cannot read checkpoint {filename!r}: '
@@ -95,7 +103,7 @@ def state_dict_of(
     Raises:
         CheckpointFormatError: No dict of tensors was found.
     """
-    for key in _STATE_DICT_KEYS:
+    for key in STATE_DICT_KEYS:
         if isinstance(checkpoint.get(key), dict):
             state_dict, where = checkpoint[key], key
             break
@@ -105,7 +113,7 @@ def state_dict_of(
     if not tensors:
         raise CheckpointFormatError(
             f'checkpoint {filename!r} has no weights: found no tensors under '
-            f'{" / ".join(repr(k) for k in _STATE_DICT_KEYS)} or at the top '
+            f'{" / ".join(repr(k) for k in STATE_DICT_KEYS)} or at the top '
             f'level (top-level keys: {sorted(checkpoint)[:10]}). Pass the '
             'checkpoint written by training, e.g. work_dirs/<exp>/'
             'epoch_N.pth.')
@@ -135,6 +143,9 @@ def split_prefix(state_dict: Dict[str, torch.Tensor],
                  prefix: str) -> Tuple['OrderedDict[str, torch.Tensor]', list]:
     """Split weights into those under ``prefix`` (stripped) and the rest.
 
+    The selection of mmengine's ``_load_checkpoint_with_prefix``, which
+    also returns what it leaves out.
+
     Args:
         state_dict (dict): Weights.
         prefix (str): A sub-module prefix such as ``'backbone.'``; a
@@ -153,29 +164,3 @@ def split_prefix(state_dict: Dict[str, torch.Tensor],
         else:
             others.append(key)
     return kept, others
-
-
-def top_level_groups(keys) -> 'OrderedDict[str, int]':
-    """Count keys per top-level module name (the part before the first dot).
-
-    Args:
-        keys (Iterable[str]): State dict keys.
-
-    Returns:
-        OrderedDict: ``{group: count}`` in first-seen order.
-    """
-    groups = OrderedDict()
-    for key in keys:
-        group = key.split('.', 1)[0]
-        groups[group] = groups.get(group, 0) + 1
-    return groups
-
-
-def list_keys(keys, limit: int = 5) -> str:
-    """The first ``limit`` keys, comma-separated, and how many more follow.
-    """
-    keys = list(keys)
-    text = ', '.join(keys[:limit])
-    if len(keys) > limit:
-        text += f', ... ({len(keys) - limit} more)'
-    return text

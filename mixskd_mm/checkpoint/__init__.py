@@ -1,0 +1,32 @@
+"""The checkpoint layer: safe reading, key comparison, backbone export.
+
+Used by the ``StrictPretrained`` initializer (runtime), by mmengine's
+checkpoint loaders (registered in :mod:`mixskd_mm.compat`) and by
+``tools/export_backbone.py``:
+
+- :mod:`.safe_load`: ``torch.load(weights_only=True)`` with exactly the
+  globals mmengine checkpoints hold; full unpickling only on opt-in.
+- :mod:`.reading`: load a checkpoint file, find its weights, strip the DDP
+  ``module.`` prefix, select a sub-module prefix.
+- :mod:`.keys`: compare a checkpoint's state dict with a module's
+  (missing / unexpected / shape mismatches).
+- :mod:`.export`: write the backbone of a classification checkpoint.
+"""
+from .errors import CheckpointFormatError, UntrustedCheckpointError
+from .export import FORMATS, export_backbone, write_umask_mode
+from .keys import (CLASSIFIER_PREFIX, KeyDiff, compare_state_dicts,
+                   is_counter, list_keys, split_classifier, top_level_groups)
+from .reading import (load_checkpoint_file, split_prefix, state_dict_of,
+                      strip_wrapper_prefix)
+from .safe_load import (CHECKPOINT_GLOBALS, TRUST_ENV, safe_load_url,
+                        safe_torch_load, trust_requested)
+
+__all__ = [
+    'CheckpointFormatError', 'UntrustedCheckpointError', 'FORMATS',
+    'export_backbone', 'write_umask_mode', 'CLASSIFIER_PREFIX', 'KeyDiff',
+    'compare_state_dicts', 'is_counter', 'list_keys', 'split_classifier',
+    'top_level_groups',
+    'load_checkpoint_file', 'split_prefix', 'state_dict_of',
+    'strip_wrapper_prefix', 'CHECKPOINT_GLOBALS', 'TRUST_ENV',
+    'safe_load_url', 'safe_torch_load', 'trust_requested'
+]
