@@ -1,7 +1,9 @@
 """What every distillation classifier of this package shares."""
-from typing import Dict, List, Optional
+import math
+from typing import Dict, List, Optional, Set, Tuple
 
 import torch
+from mmengine.logging import print_log
 from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 from torch import Tensor
@@ -16,6 +18,43 @@ __all__ = ['DistillClassifier']
 DEPLOYABLE_PREFIXES = ('backbone.', 'neck.', 'head.')
 
 
+def check_temperature(value) -> float:
+    """``value`` as a float KD temperature, or an error naming the key.
+
+    Raises:
+        ValueError: Unless ``value`` is a finite number > 0 (T divides the
+            logits; 0 gives NaN losses, a negative T inverts the soft
+            targets).
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(
+            'model.temperature must be a finite number > 0, got '
+            f'{value!r} ({type(value).__name__})')
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f'model.temperature must be a finite number > 0, got {value!r}:'
+            ' the KD temperature T divides the logits (T = 0 gives NaN '
+            'losses, T < 0 inverts the soft targets)')
+    return float(value)
+
+
+def check_loss_weight(name: str, value) -> float:
+    """A loss weight as a float, or an error naming ``loss_weights.name``.
+
+    Raises:
+        ValueError: Unless ``value`` is a finite number >= 0.
+    """
+    key = f'model.loss_weights.{name}'
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f'{key} must be a finite number >= 0, got '
+                         f'{value!r} ({type(value).__name__})')
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(
+            f'{key} must be a finite number >= 0, got {value!r} (0 turns '
+            'the term off; a negative weight maximises the loss)')
+    return float(value)
+
+
 class DistillClassifier(ImageClassifier):
     """An ``ImageClassifier`` that trains with extra parts and losses.
 
@@ -24,6 +63,12 @@ class DistillClassifier(ImageClassifier):
     ``head`` are used, so a trained model predicts exactly what a plain
     ``ImageClassifier`` with the same weights predicts, and
     :meth:`deployable_state_dict` loads into one with ``strict=True``.
+
+    Hyper-parameters are checked once, when the model is built: every
+    loss weight (a known name, finite, >= 0) and ``self.temperature``
+    (finite, > 0; assigning it checks it). Parts of the model that only
+    zero-weighted terms would train are frozen by
+    :meth:`freeze_unweighted_parts`.
 
     Args:
         backbone (dict): The backbone config.
@@ -49,6 +94,9 @@ class DistillClassifier(ImageClassifier):
     DEFAULT_LOSS_WEIGHTS: Dict[str, float] = {}
     #: ``MixSKDDataPreprocessor`` settings used when the config names none.
     DEFAULT_MIX: Dict[str, object] = dict(mix_mode='mixup')
+    _temperature: Optional[float] = None
+    #: Module paths frozen by :meth:`freeze_unweighted_parts`.
+    frozen_parts: Tuple[str, ...] = ()
 
     def __init__(self,
                  backbone: dict,
@@ -100,13 +148,73 @@ class DistillClassifier(ImageClassifier):
 
     def _merge_loss_weights(self, given: Optional[dict]) -> Dict[str, float]:
         weights = dict(self.DEFAULT_LOSS_WEIGHTS)
+        if given is not None and not isinstance(given, dict):
+            raise TypeError('model.loss_weights must be a dict of term name '
+                            f'-> weight, got {type(given).__name__}')
         unknown = set(given or {}) - set(weights)
         if unknown:
             raise KeyError(
                 f'Unknown loss weight(s) {sorted(unknown)} for '
                 f'{type(self).__name__}; valid names: {sorted(weights)}')
-        weights.update({k: float(v) for k, v in (given or {}).items()})
+        weights.update(
+            {k: check_loss_weight(k, v)
+             for k, v in (given or {}).items()})
         return weights
+
+    @property
+    def temperature(self) -> Optional[float]:
+        """The KD temperature T (None for methods without one)."""
+        return self._temperature
+
+    @temperature.setter
+    def temperature(self, value) -> None:
+        self._temperature = check_temperature(value)
+
+    def parts_trained_by(self) -> Dict[str, Set[str]]:
+        """Training-only parts and the loss terms whose gradients train them.
+
+        Returns:
+            dict: Module path (for ``get_submodule``) -> names of the loss
+            weights of every term that reaches the part's parameters.
+            Subclasses with training-only parts override it; the deployable
+            ``backbone``, ``neck`` and ``head`` are never listed.
+        """
+        return {}
+
+    def freeze_unweighted_parts(self) -> Tuple[str, ...]:
+        """Freeze the parts that only zero-weighted loss terms would train.
+
+        A zero weight still back-propagates zero gradients, on which
+        weight decay and momentum would shrink the part towards 0 (a
+        self-teacher to ~1e-20 of its start over a CIFAR run). The released
+        CIFAR MixSKD script instead leaves such a part at its random
+        initialisation: its parameters get no gradient at all. Here they
+        get ``requires_grad=False``, so the optimizer never updates them
+        and DDP does not wait for their gradients. Subclasses call it at
+        the end of ``__init__``, before any wrapper or optimizer is built.
+
+        Returns:
+            tuple[str]: The frozen module paths, also in ``frozen_parts``.
+        """
+        frozen = []
+        for path, terms in self.parts_trained_by().items():
+            if path.split('.')[0] in ('backbone', 'neck', 'head'):
+                raise ValueError(
+                    f'{type(self).__name__}.parts_trained_by lists the '
+                    f'deployable part {path!r}, which is never frozen')
+            part = self.get_submodule(path)
+            has_params = any(True for _ in part.parameters())
+            if terms and has_params and all(
+                    self.loss_weights[t] == 0 for t in terms):
+                part.requires_grad_(False)
+                frozen.append(path)
+        self.frozen_parts = tuple(frozen)
+        if frozen:
+            print_log(
+                f'{type(self).__name__}: froze {", ".join(frozen)} at '
+                'their initialisation (every loss term that trains them '
+                'has weight 0)', logger='current')
+        return self.frozen_parts
 
     def forward(self,
                 inputs: Tensor,

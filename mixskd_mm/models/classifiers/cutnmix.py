@@ -7,7 +7,7 @@ Augmentation"). Neither the paper's construction nor code is public
 abstract, every choice documented in :class:`CutnMixOnlineDistiller`.
 """
 import copy
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from mmengine.model import ModuleList
 from mmpretrain.registry import MODELS
@@ -109,8 +109,6 @@ class CutnMixOnlineDistiller(DistillClassifier):
         if not isinstance(num_peers, int) or num_peers < 2:
             raise ValueError('online distillation needs num_peers >= 2 '
                              f'(an int), got {num_peers!r}')
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
         if feat_mode not in FEATURE_MODES:
             raise ValueError(
                 f'feat_mode must be one of {FEATURE_MODES}, got {feat_mode!r}')
@@ -130,7 +128,7 @@ class CutnMixOnlineDistiller(DistillClassifier):
         if 'feat_mutual' not in (loss_weights or {}):
             self.loss_weights['feat_mutual'] = self.FEAT_WEIGHTS[feat_mode]
         self.num_peers = num_peers
-        self.temperature = float(temperature)
+        self.temperature = temperature  # checked by DistillClassifier
         self.feat_mode = feat_mode
 
         # Peers 1 .. P-1: own weights, same architecture as peer 0.
@@ -140,6 +138,19 @@ class CutnMixOnlineDistiller(DistillClassifier):
                 neck=copy.deepcopy(neck),
                 head=copy.deepcopy(self.head_cfg))
             for _ in range(num_peers - 1))
+        self.freeze_unweighted_parts()
+
+    def parts_trained_by(self) -> Dict[str, Set[str]]:
+        """Peers 1 .. P-1: the feature term reaches only their backbones.
+        """
+        logit_terms = {'ce', 'mutual_kd', 'ensemble_kd'}
+        parts = {}
+        for i, peer in enumerate(self.peers):
+            parts[f'peers.{i}.backbone'] = logit_terms | {'feat_mutual'}
+            parts[f'peers.{i}.head'] = set(logit_terms)
+            if peer.neck is not None:
+                parts[f'peers.{i}.neck'] = set(logit_terms)
+        return parts
 
     def forward_peers(self, x: Tensor) -> Tuple[List[Tensor], List[Tensor]]:
         """Every peer on the same batch.

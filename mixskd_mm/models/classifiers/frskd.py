@@ -96,8 +96,6 @@ class FRSKDClassifier(DistillClassifier):
         if train_on not in TRAIN_ON:
             raise ValueError(
                 f'train_on must be one of {TRAIN_ON}, got {train_on!r}')
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
         super().__init__(
             backbone=backbone,
             head=head,

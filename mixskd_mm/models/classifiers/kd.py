@@ -67,8 +67,6 @@ class KDClassifier(DistillClassifier):
                  loss_weights: Optional[dict] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
-        if temperature <= 0:
-            raise ValueError(f'temperature must be > 0, got {temperature}')
         super().__init__(
             backbone=backbone,
             head=head,
@@ -78,7 +76,7 @@ class KDClassifier(DistillClassifier):
             init_cfg=init_cfg,
             trains_on_mixed=False,
             preprocessor_hint='; MixKDClassifier distils on mixed images')
-        self.temperature = float(temperature)
+        self.temperature = temperature  # checked by DistillClassifier
         self.teacher = FrozenTeacher(**teacher)
         self.teacher.check_compatible(self.head, self.data_preprocessor)
 

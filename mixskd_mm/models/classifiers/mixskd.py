@@ -5,7 +5,7 @@ released ImageNet script; reference-methods.md section 1 lists every term,
 detach and architecture detail and the deviations of the released code.
 """
 import copy
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Set, Tuple, Union
 
 import torch
 from mmengine.model import ModuleList
@@ -59,7 +59,9 @@ class MixSKDClassifier(DistillClassifier):
 
     The released CIFAR script leaves rows 2 and 3 out of the total (its
     self-teacher is then never trained); to reproduce it, set
-    ``loss_weights=dict(mix_ce=0, teacher_ce=0)``.
+    ``loss_weights=dict(mix_ce=0, teacher_ce=0)``: the self-teacher and its
+    head are then frozen at their initialisation (``requires_grad=False``,
+    see :meth:`parts_trained_by`), as in the released run.
 
     Prediction uses only ``backbone``, ``neck`` and ``head``.
 
@@ -137,7 +139,7 @@ class MixSKDClassifier(DistillClassifier):
             raise ValueError(
                 'MixSKD reads all four stages of the backbone: set '
                 f'backbone.out_indices=(0, 1, 2, 3), got {out_indices}')
-        self.temperature = float(temperature)
+        self.temperature = temperature  # checked by DistillClassifier
         self.teacher_inputs = teacher_inputs
 
         # Auxiliary branches after stages 1-3, each with its own head.
@@ -178,6 +180,27 @@ class MixSKDClassifier(DistillClassifier):
             self.discriminators = ModuleList(
                 FeatureDiscriminator(stage_channels[-1], **adversarial)
                 for _ in range(len(stage_channels)))
+        self.freeze_unweighted_parts()
+
+    def parts_trained_by(self) -> Dict[str, Set[str]]:
+        """The terms whose gradients reach each training-only part.
+
+        Row 5 detaches the self-teacher, so only row 3 (``teacher_ce``)
+        trains it: ``loss_weights=dict(mix_ce=0, teacher_ce=0)`` (the
+        released CIFAR script) freezes it at its initialisation.
+        """
+        branch_terms = {'ce', 'mix_ce', 'mutual_kd', 'feat'}
+        if self.teacher_inputs == 'branch_outputs':
+            branch_terms.add('teacher_ce')
+        parts = dict(
+            branches=branch_terms,
+            branch_heads={'ce', 'mix_ce', 'mutual_kd'},
+            self_teacher={'teacher_ce'},
+            teacher_head={'teacher_ce'})
+        if self.adv_grl_coeff is not None:
+            branch_terms.add('adv')
+            parts['discriminators'] = {'adv'}
+        return parts
 
     def forward_paths(
         self, x: Tensor

@@ -1,4 +1,5 @@
 """The data preprocessor that mixes training batches for distillation."""
+import math
 from typing import Optional
 
 import numpy as np
@@ -10,7 +11,9 @@ from mmpretrain.registry import MODELS
 from ..utils.mixing import (MixBatch, draw_cutmix, draw_cutnmix, draw_mixup,
                             draw_partial_mixup)
 
-__all__ = ['MixSKDDataPreprocessor', 'to_channels_last']
+__all__ = [
+    'MixSKDDataPreprocessor', 'check_mix_settings', 'to_channels_last'
+]
 
 MIX_MODES = ('mixup', 'cutmix', 'cutnmix', 'partial_mixup')
 
@@ -43,11 +46,11 @@ class MixSKDDataPreprocessor(ClsDataPreprocessor):
             (paste ``num_patches`` boxes) or 'partial_mixup' (MIX-KD: per-
             sample lambda, only ``mixed_fraction`` of the batch mixed).
             Defaults to 'mixup'.
-        alpha (float): Beta(alpha, alpha) parameter. Defaults to 0.2 (the
-            MixSKD ImageNet recipe).
+        alpha (float): Beta(alpha, alpha) parameter, finite and > 0.
+            Defaults to 0.2 (the MixSKD ImageNet recipe).
         num_patches (int): Boxes pasted by 'cutnmix'. Defaults to 3.
         mixed_fraction (float): Fraction of mixed samples for
-            'partial_mixup'. Defaults to 0.1.
+            'partial_mixup', in [0, 1]. Defaults to 0.1.
         sample_with_replacement (bool): For 'partial_mixup', reproduce the
             released MIX-KD sampling (indices reset with replacement, so more
             samples stay mixed than asked). Defaults to False.
@@ -83,11 +86,8 @@ class MixSKDDataPreprocessor(ClsDataPreprocessor):
                 '`mix_mode`/`alpha` on the preprocessor instead.')
         kwargs.pop('batch_augments', None)
         super().__init__(**kwargs)
-        if mix_mode not in MIX_MODES:
-            raise ValueError(
-                f'mix_mode must be one of {MIX_MODES}, got {mix_mode!r}')
-        if alpha < 0:
-            raise ValueError(f'alpha must be >= 0, got {alpha}')
+        check_mix_settings(mix_mode, alpha, num_patches, mixed_fraction,
+                           sample_with_replacement, seed, channels_last)
         self.mix_mode = mix_mode
         self.alpha = float(alpha)
         self.num_patches = int(num_patches)
@@ -128,6 +128,49 @@ class MixSKDDataPreprocessor(ClsDataPreprocessor):
                 mix.mixed = to_channels_last(mix.mixed)
             data['mix'] = mix
         return data
+
+
+def _is_number(value) -> bool:
+    return (isinstance(value, (int, float, np.number))
+            and not isinstance(value, (bool, np.bool_)))
+
+
+def check_mix_settings(mix_mode, alpha, num_patches, mixed_fraction,
+                       sample_with_replacement, seed, channels_last) -> None:
+    """Refuse mixing settings that cannot draw, naming the key and range.
+
+    Raises:
+        ValueError: ``mix_mode`` unknown; ``alpha`` not a finite number > 0
+            (Beta(alpha, alpha) needs it); ``num_patches`` not an int >= 1;
+            ``mixed_fraction`` (a probability) outside [0, 1]; ``seed`` not
+            an int >= 0 or None; a flag that is not a bool.
+    """
+    key = 'model.data_preprocessor'
+    if mix_mode not in MIX_MODES:
+        raise ValueError(
+            f'{key}.mix_mode must be one of {MIX_MODES}, got {mix_mode!r}')
+    if not _is_number(alpha) or not math.isfinite(alpha) or alpha <= 0:
+        raise ValueError(
+            f'{key}.alpha must be a finite number > 0 (lambda ~ Beta(alpha, '
+            f'alpha)), got {alpha!r}')
+    if (not isinstance(num_patches, (int, np.integer))
+            or isinstance(num_patches, bool) or num_patches < 1):
+        raise ValueError(
+            f'{key}.num_patches must be an int >= 1, got {num_patches!r}')
+    if (not _is_number(mixed_fraction) or not math.isfinite(mixed_fraction)
+            or not 0 <= mixed_fraction <= 1):
+        raise ValueError(
+            f'{key}.mixed_fraction is a fraction of the batch: it must be in '
+            f'[0, 1], got {mixed_fraction!r}')
+    if seed is not None and (not isinstance(seed, (int, np.integer))
+                             or isinstance(seed, bool) or seed < 0):
+        raise ValueError(
+            f'{key}.seed must be an int >= 0 or None, got {seed!r}')
+    for name, flag in (('sample_with_replacement', sample_with_replacement),
+                       ('channels_last', channels_last)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValueError(
+                f'{key}.{name} must be True or False, got {flag!r}')
 
 
 def to_channels_last(x: torch.Tensor) -> torch.Tensor:
