@@ -28,8 +28,9 @@ class FRSKDClassifier(DistillClassifier):
 
     The self-teacher (:class:`FRSKDBiFPN`, ``self_teacher``) fuses the
     backbone's four stage outputs top-down and bottom-up into refined maps of
-    the same resolutions (``width`` times the channels); global average
-    pooling of the deepest refined map feeds its own linear head
+    the same resolutions (``width`` times the channels, all >= 0: the
+    released ``BiFPN_layer`` with its ReLUs and "same" max-pool); global
+    average pooling of the deepest refined map feeds its own linear head
     (``teacher_head``, a copy of ``head``). The classifier learns from the
     self-teacher's logits (KD) and, at every level, from its refined maps
     (attention transfer). Both are dropped after training: prediction uses
