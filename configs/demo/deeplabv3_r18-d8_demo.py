@@ -5,6 +5,9 @@
 # pipeline sets model.backbone.init_cfg.checkpoint to the exported backbone
 # of each pretraining method.
 _base_ = ['../seg/deeplabv3_r50-mixskd-d8_4xb4-40k_voc12aug-512x512.py']
+custom_imports = dict(
+    imports=['mixskd_mm', 'mixskd_mm.evaluation.classwise_iou'],
+    allow_failed_imports=False)
 
 _iters = 200
 _crop = (128, 128)
@@ -73,7 +76,11 @@ param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=_iters,
          by_epoch=False)
 ]
-train_cfg = dict(max_iters=_iters, val_interval=_iters)
+# Validated every 50 iterations: the report plots mIoU over training and
+# the IoU of every class (ClasswiseIoUMetric).
+train_cfg = dict(max_iters=_iters, val_interval=50)
+val_evaluator = dict(type='ClasswiseIoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator
 default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=_iters, max_keep_ckpts=1))

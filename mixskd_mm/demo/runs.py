@@ -1,0 +1,175 @@
+"""Running one demo stage and reading back what it logged.
+
+A stage is a ``tools/train.py`` subprocess; its metric is the evaluation the
+run ends with, read from mmengine's ``vis_data/scalars.json``. A finished
+stage writes ``result.json`` in its work dir and is reused next time unless
+``restart``.
+"""
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Optional
+
+from .stages import METRIC_KEYS, Stage, backbone_path
+
+__all__ = ['ROOT', 'read_scalars', 'metric_of_run', 'run_stage']
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+#: What mmdet's CocoMetric logs when the detector found no box at all.
+EMPTY_DETECTIONS = 'The testing results of the whole dataset is empty'
+
+#: Per-class metric keys of the last evaluation, by stage kind: mmdet's
+#: classwise CocoMetric logs ``coco/<class>_precision`` (AP of that class),
+#: ``ClasswiseIoUMetric`` logs ``IoU.<class>``.
+PER_CLASS = dict(
+    pretrain=None,
+    det=re.compile(r'^coco/(.+)_precision$'),
+    seg=re.compile(r'^IoU\.(.+)$'))
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """The records of mmengine's ``vis_data/scalars.json`` of a run."""
+    records = []
+    if not osp.isdir(work_dir):
+        return records
+    for run in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                records += [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def metric_of_run(kind: str, records: List[dict], log_text: str,
+                  name: str) -> dict:
+    """The final metric, its curve and per-class values of a finished run.
+
+    A detector that finds no box ends with mmdet's "testing results of the
+    whole dataset is empty" and no ``coco/bbox_mAP``: that is an mAP of 0,
+    reported as such (``empty_result=True``), not a failure.
+
+    Raises:
+        RuntimeError: When the run ended without its evaluation.
+    """
+    key, _ = METRIC_KEYS[kind]
+    evaluated = [r for r in records if key in r]
+    curve = [[r.get('step'), float(r[key])] for r in evaluated]
+    last_key = log_text.rfind(f'{key}:')
+    last_empty = log_text.rfind(EMPTY_DETECTIONS)
+    if kind == 'det' and last_empty > last_key:
+        return dict(metric=0.0, curve=curve + [[None, 0.0]], per_class={},
+                    empty_result=True)
+    if not evaluated:
+        raise RuntimeError(f'demo stage {name} ended without a {key} '
+                           'evaluation; see its stage.log')
+    pattern = PER_CLASS[kind]
+    per_class = {}
+    if pattern is not None:
+        for k, v in evaluated[-1].items():
+            match = pattern.match(k)
+            if match and isinstance(v, (int, float)):
+                per_class[match.group(1)] = float(v)
+    return dict(metric=float(evaluated[-1][key]), curve=curve,
+                per_class=per_class, empty_result=False)
+
+
+def _last_checkpoint(work_dir: str) -> str:
+    with open(osp.join(work_dir, 'last_checkpoint')) as f:
+        return f.read().strip()
+
+
+_PROGRESS = re.compile(r'(Epoch|Iter)\((train|val)\)|Saving checkpoint')
+
+
+def _run_train(stage: Stage, work_dir: str, log: Callable[[str],
+                                                          None]) -> str:
+    """``tools/train.py`` in a subprocess; progress lines are echoed.
+
+    Returns:
+        str: The whole log of the run (also written to ``stage.log``).
+    """
+    cmd = [
+        sys.executable,
+        osp.join(ROOT, 'tools', 'train.py'), stage.config, '--work-dir',
+        work_dir
+    ]
+    if stage.cfg_options:
+        cmd += ['--cfg-options'] + stage.cfg_options
+    env = dict(os.environ, PYTHONUNBUFFERED='1')
+    lines = []
+    with open(osp.join(work_dir, 'stage.log'), 'w') as out, \
+            subprocess.Popen(cmd, cwd=ROOT, env=env, text=True,
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT) as proc:
+        for line in proc.stdout:
+            out.write(line)
+            lines.append(line)
+            if _PROGRESS.search(line):
+                message = line.split(' - INFO - ')[-1].strip()
+                log(f'  [{stage.name}] {message}')
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f'demo stage {stage.name} failed (exit {proc.returncode}); its '
+            f'log is {osp.join(work_dir, "stage.log")}')
+    return ''.join(lines)
+
+
+def run_stage(stage: Stage,
+              work_root: str,
+              restart: bool,
+              log: Callable[[str], None],
+              done: Optional[Dict[str, dict]] = None) -> dict:
+    """Train (unless already done) and return the stage's result.
+
+    ``done`` holds the results of the earlier stages (for the teacher).
+    """
+    work_dir = osp.join(work_root, stage.name)
+    result_file = osp.join(work_dir, 'result.json')
+    if not restart and osp.isfile(result_file):
+        with open(result_file) as f:
+            result = json.load(f)
+        log(f'[demo] {stage.name}: reusing the finished run in {work_dir}')
+        return result
+    if osp.isdir(work_dir):
+        shutil.rmtree(work_dir)
+    os.makedirs(work_dir)
+    options = list(stage.cfg_options)
+    if stage.teacher_stage:
+        teacher_ckpt = (done or {})[stage.teacher_stage]['checkpoint']
+        options.append(f'model.teacher.checkpoint={teacher_ckpt}')
+    stage.cfg_options = options
+    log(f'[demo] {stage.name}: training {stage.config}')
+    start = time.time()
+    log_text = _run_train(stage, work_dir, log)
+    result = dict(
+        stage=stage.name,
+        kind=stage.kind,
+        method=stage.method,
+        seed=stage.seed,
+        metric_name=METRIC_KEYS[stage.kind][0],
+        wall_s=round(time.time() - start, 1),
+        checkpoint=_last_checkpoint(work_dir))
+    result.update(
+        metric_of_run(stage.kind, read_scalars(work_dir), log_text,
+                      stage.name))
+    if result['empty_result']:
+        log(f'[demo] {stage.name}: the detector found no box in the '
+            'validation set: bbox mAP 0')
+    if stage.kind == 'pretrain':
+        from mixskd_mm.checkpoint import export_backbone
+        info = export_backbone(
+            result['checkpoint'],
+            backbone_path(work_root, stage.method, stage.seed))
+        log(f'[demo] {stage.name}: exported {info["kept"]} backbone tensors'
+            f' ({info["dropped"]} training-only tensors dropped)')
+    with open(result_file, 'w') as f:
+        json.dump(result, f, indent=2)
+    log(f'[demo] {stage.name}: {result["metric_name"]} = '
+        f'{result["metric"]:.4g} in {result["wall_s"]:.0f} s')
+    return result

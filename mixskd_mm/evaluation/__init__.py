@@ -1,0 +1,3 @@
+"""Evaluation metrics. Imported on demand (``custom_imports``), not by
+``import mixskd_mm``, since they register into mmseg, which pretraining
+configs need not import."""
