@@ -1,4 +1,7 @@
 # Plain CIFAR ResNet-18 on CIFAR-100 with the MixSKD CIFAR schedule.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/cifar100_bs64_205e.py']
 
 model = dict(

@@ -1,5 +1,8 @@
 # Plain ResNet-50 on ImageNet with the MixSKD recipe's schedule: the
 # baseline the MixSKD backbone is compared with downstream.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(

@@ -9,6 +9,9 @@
 # of Self-KD-Lib's baseline one (batch 128, 200 epochs); every batch is mixed
 # (no CutMix probability); mmpretrain's CutMix draws from NumPy's global
 # generator.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/cifar100_bs64_205e.py']
 
 model = dict(

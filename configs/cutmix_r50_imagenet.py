@@ -5,6 +5,9 @@
 #
 # Deviations: the shared MixSKD ImageNet schedule (305 epochs, cosine) instead
 # of CutMix's 300 epochs with step decay.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(

@@ -10,6 +10,9 @@
 # section 3); the Cut^nMix construction, the loss forms and all weights are
 # this project's design, documented in CutnMixOnlineDistiller. Schedule: the
 # shared MixSKD CIFAR schedule.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/cifar100_bs64_205e.py']
 
 model = dict(

@@ -8,6 +8,9 @@
 # public beyond the abstract (reference-methods.md section 3); everything
 # here is this project's design. Schedule: the shared MixSKD ImageNet
 # schedule; two peers double the training compute and memory.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(

@@ -18,6 +18,9 @@
 #     model.data_preprocessor.type=MixSKDDataPreprocessor \
 #     model.data_preprocessor.mix_mode=mixup model.data_preprocessor.alpha=0.2
 #   (or mix_mode=cutmix alpha=1.0)
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/cifar100_bs64_205e.py']
 
 model = dict(

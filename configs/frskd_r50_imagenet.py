@@ -14,6 +14,9 @@
 # (+ a 4.1 M teacher head) beside the 25.6 M of the deployable model;
 # model.self_teacher.width=1 brings it to 30.5 M.
 # Mixup / CutMix variant: see configs/frskd_r18_cifar100.py.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(

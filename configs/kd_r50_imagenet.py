@@ -9,6 +9,9 @@
 #   --cfg-options model.loss_weights.ce=1 model.loss_weights.kd=5
 #     model.temperature=1
 # Schedule: the shared MixSKD ImageNet schedule.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(

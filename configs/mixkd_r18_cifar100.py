@@ -25,6 +25,9 @@
 # - Schedule: the shared MixSKD CIFAR schedule instead of RepDistiller's
 #   240 epochs, lr 0.05, x0.1 at 150/180/210; teacher/student pair
 #   ResNet-50 -> ResNet-18 instead of the paper's RN20..RN110 pairs.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/cifar100_bs64_205e.py']
 
 model = dict(

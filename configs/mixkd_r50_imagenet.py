@@ -17,6 +17,9 @@
 # (RepDistiller setup) only; ImageNet, the schedule (shared MixSKD ImageNet
 # schedule) and the pair are this project's. 10 % mixed on average
 # (sample_with_replacement=True reproduces the released sampling).
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(

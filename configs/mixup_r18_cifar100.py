@@ -7,6 +7,9 @@
 # Deviations: the shared MixSKD CIFAR schedule (batch 64, 205 epochs) instead
 # of Self-KD-Lib's baseline one (batch 128, 200 epochs); mmpretrain's Mixup
 # draws from NumPy's global generator.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/cifar100_bs64_205e.py']
 
 model = dict(

@@ -6,6 +6,9 @@
 #
 # Deviations: no released mixup ImageNet recipe or log exists for MixSKD
 # (reference-methods.md section 6); schedule: the shared MixSKD ImageNet one.
+# Initialisation: the MixSKD authors' (as in
+# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
+# comparison starts from the same kind of weights.
 _base_ = ['./_base_/imagenet_bs16x8_305e.py']
 
 model = dict(
