@@ -39,7 +39,9 @@ class SelfTeacherNeck(BaseModule):
         fusion (str): 'concat' or 'bifpn'. Defaults to 'concat'.
         bifpn (dict): ``width`` and ``depth`` of the BiFPN. Defaults to
             ``dict(width=2, depth=2)``.
-        init_cfg (dict, optional): Defaults to None.
+        init_cfg (dict, optional): Defaults to None: PyTorch's default
+            initialisation of the 1x1 convolution (and of the BiFPN), as in
+            the authors' self-teacher.
 
     Shapes:
         input: a sequence of (N, C_i, H_i, W_i).
