@@ -17,7 +17,7 @@ import torch
 from mmengine.registry import DefaultScope
 from PIL import Image
 
-from mixskd_mm.demo import data as demo
+from mixskd_mm.demo import data, scenes, world
 from mixskd_mm.demo import (CLS_CLASSES, DET_CLASSES, SEG_CLASSES, SHAPES,
                             TEXTURES, class_names, coco_metainfo, dataset_cfg,
                             voc_metainfo, voc_palette,
@@ -86,11 +86,11 @@ def test_voc_palette_matches_mmseg():
     ('cross', 12, (4 * 0.3 * 2 - 4 * 0.3**2) / (1 + 0.3**2)),
 ])
 def test_shape_polygon_and_rasterisation(shape, num_vertices, area):
-    poly = demo.shape_polygon(shape, (31.5, 30.0), 20.0, angle=0.3)
+    poly = world.shape_polygon(shape, (31.5, 30.0), 20.0, angle=0.3)
     assert poly.shape == (num_vertices, 2)
     dist = np.hypot(poly[:, 0] - 31.5, poly[:, 1] - 30.0)
     assert dist.max() == pytest.approx(20.0)
-    coverage = demo.rasterize_polygon(poly, 64, 64)
+    coverage = world.rasterize_polygon(poly, 64, 64)
     assert coverage.dtype == np.float32 and coverage.shape == (64, 64)
     assert 0 <= coverage.min() and coverage.max() == 1.0
     # supersampled coverage integrates to the polygon area, plus at most a
@@ -101,43 +101,44 @@ def test_shape_polygon_and_rasterisation(shape, num_vertices, area):
 
 def test_shape_errors():
     with pytest.raises(ValueError, match='shape'):
-        demo.shape_polygon('hexagon', (0, 0), 5)
+        world.shape_polygon('hexagon', (0, 0), 5)
     with pytest.raises(ValueError, match='radius'):
-        demo.shape_polygon('circle', (0, 0), 0)
+        world.shape_polygon('circle', (0, 0), 0)
     with pytest.raises(ValueError, match='polygon'):
-        demo.rasterize_polygon(np.zeros((2, 2)), 8, 8)
+        world.rasterize_polygon(np.zeros((2, 2)), 8, 8)
 
 
 def test_texture_masks():
-    stripes = demo.texture_mask('stripes', 4, 16, period=8)
+    stripes = world.texture_mask('stripes', 4, 16, period=8)
     assert stripes[0].tolist(
     ) == [True] * 4 + [False] * 4 + [True] * 4 + [False] * 4
     assert (stripes == stripes[0]).all()  # vertical stripes at angle 0
-    vertical = demo.texture_mask('stripes', 16, 4, 8, angle=np.pi / 2)
+    vertical = world.texture_mask('stripes', 16, 4, 8, angle=np.pi / 2)
     assert vertical[:, 0].tolist() == stripes[0].tolist()
-    checker = demo.texture_mask('checker', 16, 16, period=8)
+    checker = world.texture_mask('checker', 16, 16, period=8)
     assert checker[0, 0] and checker[8, 8] and not checker[0, 8]
     assert checker.mean() == 0.5
-    dots = demo.texture_mask('dots', 64, 64, period=8)
+    dots = world.texture_mask('dots', 64, 64, period=8)
     assert dots[4, 4] and not dots[0, 0]
     # 21 of the 8 x 8 offsets lie within 0.3 periods of the dot centre
     assert dots.mean() == 21 / 64
-    assert demo.texture_mask('solid', 3, 5).all()
-    painted = demo.render_texture('checker', 2, 16, [[255, 0, 0], [0, 0, 255]])
+    assert world.texture_mask('solid', 3, 5).all()
+    painted = world.render_texture('checker', 2, 16,
+                                   [[255, 0, 0], [0, 0, 255]])
     assert painted[0, 0].tolist() == [255, 0, 0]
     assert painted[0, 8].tolist() == [0, 0, 255]
     with pytest.raises(ValueError, match='texture'):
-        demo.texture_mask('plaid', 4, 4)
+        world.texture_mask('plaid', 4, 4)
     with pytest.raises(ValueError, match='period'):
-        demo.texture_mask('dots', 4, 4, period=0)
+        world.texture_mask('dots', 4, 4, period=0)
     with pytest.raises(ValueError, match='colors'):
-        demo.render_texture('solid', 4, 4, [255, 0, 0])
+        world.render_texture('solid', 4, 4, [255, 0, 0])
 
 
 def test_colour_is_independent_of_the_class():
     """Same generator state -> same colours and background for any class."""
     images = [
-        demo.render_classification_image(
+        scenes.render_classification_image(
             np.random.default_rng(7), shape, texture, 64)
         for shape, texture in [('circle',
                                 'solid'), ('star',
@@ -147,10 +148,10 @@ def test_colour_is_independent_of_the_class():
         assert (image[0, 0] == images[0][0, 0]).all()  # background
         assert (image[-1, -1] == images[0][-1, -1]).all()
     rng = np.random.default_rng(7)
-    _, base = demo.sample_background(rng, 64, 64)
+    _, base = scenes.sample_background(rng, 64, 64)
     rng.uniform(0.24, 0.4)
     rng.uniform(-1, 1, size=2)
-    colors = demo.sample_colors(rng, base)
+    colors = scenes.sample_colors(rng, base)
     assert np.linalg.norm(colors[0] - base) >= 100  # visible on background
     assert np.linalg.norm(colors[1] - colors[0]) >= 100
     # the solid objects have the primary colour at their centre
@@ -162,7 +163,7 @@ def test_colour_is_independent_of_the_class():
 def test_scene_objects_do_not_overlap():
     rng = np.random.default_rng(3)
     for _ in range(20):
-        _, objects = demo.sample_scene(rng, 128, max_objects=4)
+        _, objects = scenes.sample_scene(rng, 128, max_objects=4)
         assert 1 <= len(objects) <= 4
         for i, a in enumerate(objects):
             assert a.radius + 1 <= min(a.center) <= 127 - a.radius - 1 + 1e-9
@@ -434,7 +435,7 @@ def test_voc_loads_with_mmseg_and_gt_scores_miou_100(tiny):
 # ----------------------------------------------------------- determinism
 def test_tiny_preset_is_fast(tiny):
     assert tiny['seconds'] < 2.0
-    assert tiny['counts'] == demo.SIZES['tiny']
+    assert tiny['counts'] == data.SIZES['tiny']
 
 
 def test_same_seed_gives_identical_files(tiny, tmp_path):
@@ -495,8 +496,8 @@ def test_bad_sizes_and_counts(tmp_path):
     with pytest.raises(ValueError, match='counts key'):
         write_demo_data(tmp_path, size='tiny', counts=dict(cls_test=3))
     with pytest.raises(ValueError, match='det_val'):
-        demo.resolve_counts('tiny', dict(det_val=0))
-    assert demo.resolve_counts('small', dict(det_train=5))['det_train'] == 5
+        data.resolve_counts('tiny', dict(det_val=0))
+    assert data.resolve_counts('small', dict(det_train=5))['det_train'] == 5
     with pytest.raises(ValueError, match='max_objects'):
         write_coco_detection_set(tmp_path / 'd', max_objects=0)
     with pytest.raises(ValueError, match='ignore_border'):
