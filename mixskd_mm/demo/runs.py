@@ -15,6 +15,7 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional
 
+from ..checkpoint import export_backbone
 from .stages import METRIC_KEYS, Stage, backbone_path
 
 __all__ = ['ROOT', 'read_scalars', 'metric_of_run', 'run_stage']
@@ -162,7 +163,6 @@ def run_stage(stage: Stage,
         log(f'[demo] {stage.name}: the detector found no box in the '
             'validation set: bbox mAP 0')
     if stage.kind == 'pretrain':
-        from mixskd_mm.checkpoint import export_backbone
         info = export_backbone(
             result['checkpoint'],
             backbone_path(work_root, stage.method, stage.seed))
