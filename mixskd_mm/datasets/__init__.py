@@ -1,0 +1,7 @@
+"""Dataset-side guards: empty annotation files, unreadable images.
+
+Importing this package (``import mixskd_mm`` does) applies both guards once
+per process; see :mod:`.empty_dataset` and :mod:`.unreadable_images`.
+"""
+from .empty_dataset import *  # noqa: F401,F403
+from .unreadable_images import *  # noqa: F401,F403

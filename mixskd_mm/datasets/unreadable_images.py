@@ -1,0 +1,116 @@
+"""Name an unreadable image, or skip it with a warning on request.
+
+mmcv 2.1.0's ``LoadImageFromFile`` (the loader of every mmpretrain, mmdet
+and mmseg pipeline here) stops on a zero-byte file with
+``cv2.error ... (-215:Assertion failed) !buf.empty() in function 'imdecode_'``
+and on a truncated one with ``AssertionError: failed to load image``, the
+first naming no file. Its ``ignore_empty=True`` option makes the transform
+return None, so that mmengine's ``BaseDataset.__getitem__`` draws another
+sample in training, but it skips silently.
+
+:func:`guard_image_loading` wraps ``LoadImageFromFile.transform`` (and so
+every subclass that does not replace it) so that
+
+- an unreadable image raises :class:`UnreadableImageError` naming the file,
+  why it cannot be read (missing, empty, cannot be decoded) and the fix;
+- with ``ignore_empty=True`` each skipped file is logged as a warning with
+  the number skipped so far in this process (data-loader workers count
+  separately).
+
+Skipping is for training: in validation and testing mmengine refuses a
+sample that its pipeline dropped.
+"""
+import functools
+import logging
+import os.path as osp
+from typing import Callable, List, Optional
+
+from mmcv.transforms import LoadImageFromFile
+from mmengine.logging import print_log
+
+__all__ = ['UnreadableImageError', 'guard_image_loading', 'skipped_images',
+           'SKIP_HINT']
+
+#: How to turn skipping on, quoted by the error.
+SKIP_HINT = ('set ignore_empty=True in the LoadImageFromFile step of the '
+             'train pipeline (e.g. --cfg-options '
+             'train_dataloader.dataset.pipeline.0.ignore_empty=True); each '
+             'skipped file is then logged and another sample is drawn')
+
+#: Files skipped by this process (``ignore_empty=True``), in order.
+_SKIPPED: List[str] = []
+
+
+class UnreadableImageError(OSError):
+    """An image file of a dataset cannot be read or decoded."""
+
+
+def skipped_images() -> List[str]:
+    """The image files this process has skipped so far (a copy)."""
+    return list(_SKIPPED)
+
+
+def why_unreadable(path: str, error: Optional[BaseException]) -> str:
+    """Say why ``path`` could not be loaded.
+
+    Args:
+        path (str): The image path (local, or a backend URI).
+        error (BaseException, optional): What the loader raised; None when
+            the decoder returned no image.
+
+    Returns:
+        str: 'does not exist', 'is empty (0 bytes)' or 'cannot be decoded
+        as an image (truncated or corrupt ...)'.
+    """
+    if '://' not in str(path):
+        if not osp.exists(path):
+            return 'does not exist'
+        if osp.isfile(path) and osp.getsize(path) == 0:
+            return 'is empty (0 bytes)'
+    detail = 'the decoder returned no image' if error is None else (
+        f'{type(error).__name__}: {str(error).strip().splitlines()[-1]}'
+        if str(error).strip() else type(error).__name__)
+    return f'cannot be decoded as an image (truncated or corrupt; {detail})'
+
+
+def _guarded(transform: Callable) -> Callable:
+    """Wrap ``LoadImageFromFile.transform`` (see the module docstring)."""
+
+    @functools.wraps(transform)
+    def guarded_transform(self: LoadImageFromFile, results: dict):
+        path = results.get('img_path')
+        try:
+            out = transform(self, results)
+            error = None
+        except Exception as err:  # reading, decoding or the None assert
+            out, error = None, err
+        if out is not None:
+            return out
+        reason = why_unreadable(path, error)
+        if not self.ignore_empty:
+            raise UnreadableImageError(
+                f'cannot read image {path}: the file {reason}. Fix: replace '
+                'or delete the file (and its entry in the annotation file), '
+                f'or, to skip unreadable images, {SKIP_HINT}.') from error
+        _SKIPPED.append(path)
+        print_log(
+            f'skipped unreadable image {path}: the file {reason} '
+            f'(ignore_empty=True; {len(_SKIPPED)} skipped so far in this '
+            'process)', logger='current', level=logging.WARNING)
+        return None
+
+    guarded_transform.__mixskd_guard__ = True
+    return guarded_transform
+
+
+def guard_image_loading() -> None:
+    """Wrap mmcv's ``LoadImageFromFile.transform`` once (idempotent).
+
+    Applied by ``import mixskd_mm``.
+    """
+    current = LoadImageFromFile.transform
+    if not getattr(current, '__mixskd_guard__', False):
+        LoadImageFromFile.transform = _guarded(current)
+
+
+guard_image_loading()
