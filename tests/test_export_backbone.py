@@ -301,3 +301,37 @@ def test_cli_exits_nonzero_with_message(tmp_path):
     assert 'export_backbone.py: error: checkpoint file not found' in \
         result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_cli_refuses_non_finite_backbone(train_ckpt, tmp_path):
+    # What a diverged run (loss: nan) leaves: NaN/Inf in the backbone.
+    def diverge(checkpoint):
+        state_dict = checkpoint['state_dict']
+        state_dict['backbone.layer2.0.conv1.weight'][0, 0, 0, 0] = \
+            float('nan')
+        state_dict['backbone.bn1.running_var'][3] = float('inf')
+        state_dict['head.fc.weight'][0, 0] = float('nan')  # dropped anyway
+
+    src = _rewrite(train_ckpt['path'], tmp_path / 'nan.pth', diverge)
+    out = tmp_path / 'bb.pth'
+    result = subprocess.run([sys.executable, TOOL, src, str(out)],
+                            capture_output=True, text=True, cwd=du.REPO_ROOT,
+                            env=dict(os.environ, PYTHONWARNINGS='ignore'))
+    assert result.returncode == 1, result.stderr
+    assert ('non-finite values (NaN or Inf) in 2 backbone tensor(s): '
+            'bn1.running_var, layer2.0.conv1.weight') in result.stderr
+    assert 'The training run diverged' in result.stderr
+    assert 'Traceback' not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize('umask, mode', [(0o022, 0o644), (0o027, 0o640)])
+def test_output_mode_follows_umask(train_ckpt, tmp_path, umask, mode):
+    # Like the checkpoints mmengine writes, not mkstemp's 0600.
+    previous = os.umask(umask)
+    try:
+        export_backbone(train_ckpt['path'], str(tmp_path / 'bb.pth'))
+    finally:
+        os.umask(previous)
+    assert os.stat(tmp_path / 'bb.pth').st_mode & 0o777 == mode
+    assert os.listdir(tmp_path) == ['bb.pth']  # no temporary file left

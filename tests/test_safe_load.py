@@ -158,6 +158,21 @@ def test_export_of_runner_checkpoint(run, tmp_path):
         k[len('backbone.'):] for k in saved if k.startswith('backbone.')}
 
 
+def test_fresh_process_loads_runner_checkpoint(run):
+    # A new process has built no HistoryBuffer yet (its statistics methods
+    # are registered on the first one): what `tools/train.py --resume` and
+    # `tools/export_backbone.py` meet.
+    code = ('import mixskd_mm, sys; '
+            'from mmengine.runner.checkpoint import _load_checkpoint; '
+            'ckpt = _load_checkpoint(sys.argv[1]); '
+            "print(ckpt['message_hub']['log_scalars']['train/loss'].mean())")
+    env = {k: v for k, v in os.environ.items() if k != TRUST_ENV}
+    result = subprocess.run([sys.executable, '-c', code, run['epoch2']],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert np.isfinite(float(result.stdout.strip().splitlines()[-1]))
+
+
 def test_numpy_1_module_names_load(tmp_path):
     # Checkpoints written with numpy < 2 name numpy.core.multiarray.
     path = tmp_path / 'np1.pth'

@@ -47,6 +47,9 @@ __all__ = [
 TRUST_ENV = 'MIXSKD_TRUST_CHECKPOINTS'
 
 
+_DEFAULT_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_method(obj: Any, name: str) -> Any:
     """``getattr`` restricted to ``HistoryBuffer``'s statistics methods.
 
@@ -58,7 +61,10 @@ def _history_buffer_method(obj: Any, name: str) -> Any:
     Raises:
         pickle.UnpicklingError: For any other object or attribute.
     """
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # The defaults enter _statistics_methods only when a first
+    # HistoryBuffer is built, which a fresh process has not done yet.
+    names = set(HistoryBuffer._statistics_methods) | set(_DEFAULT_STATISTICS)
+    if obj is HistoryBuffer and name in names:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'refusing getattr({obj!r}, {name!r}) while unpickling: only '
