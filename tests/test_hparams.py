@@ -130,7 +130,24 @@ def test_check_temperature_returns_float():
     assert check_temperature(3) == 3.0
 
 
-@pytest.mark.parametrize('value', ['-1', '0'])
+@pytest.mark.parametrize('value', [-1, 0])
+@pytest.mark.parametrize('recipe', ['mixskd_r18_cifar100', 'kd_r18_cifar100',
+                                    'frskd_r18_cifar100',
+                                    'cutnmix_r18_cifar100'])
+def test_recipes_refuse_a_bad_temperature_option(recipe, value, tmp_path):
+    """What ``--cfg-options model.temperature=...`` does to the config."""
+    cfg = dtu.recipe(recipe)
+    cfg.merge_from_dict({'model.temperature': value})
+    if 'teacher' in cfg.model:
+        path = tmp_path / 'teacher.pth'
+        dtu.with_tiny_teacher(cfg, dtu.save_teacher(path), path)
+    with pytest.raises(ValueError,
+                       match=r'model\.temperature must be a finite number '
+                       rf'> 0, got {value}(\.0)?:'):
+        MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('value', ['-1'])
 def test_train_py_refuses_a_bad_temperature_at_build(value, tmp_path):
     """``--cfg-options model.temperature=...`` stops before training."""
     cfg = osp.join(dtu.ROOT, 'configs', 'mixskd_r18_cifar100.py')
