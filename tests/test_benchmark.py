@@ -1,29 +1,127 @@
-"""tools/benchmark.py runs and prints both ratios (figures, not timings)."""
+"""tools/benchmark.py: the table, the JSON figures and the CPU memory measure
+(figures and their relations, never timings)."""
+import importlib.util
+import json
 import os.path as osp
-import re
-import subprocess
-import sys
+
+import pytest
+import torch
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-def test_benchmark_prints_flop_and_time_ratios():
-    out = subprocess.run([
-        sys.executable, 'tools/benchmark.py', '--config',
-        'configs/mixskd_r18_cifar100.py', '--img-size', '16', '--batch', '4',
-        '--iters', '1', '--warmup', '0', '--branch-depth', 'light', '--device',
-        'cpu'
-    ],
-                         cwd=ROOT,
-                         capture_output=True,
-                         text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    flop = re.search(r'FLOP ratio \(MixSKD / plain\): ([\d.]+)', out.stdout)
-    time = re.search(r'step-time ratio \(MixSKD / plain\): ([\d.]+)',
-                     out.stdout)
-    assert flop and time, out.stdout
-    # MixSKD doubles the batch and adds three branches: it must cost more
-    # than twice the plain step's FLOPs.
-    assert float(flop.group(1)) > 2
-    assert float(time.group(1)) > 0
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        'benchmark_tool', osp.join(ROOT, 'tools', 'benchmark.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def bench():
+    return load_benchmark()
+
+
+# The CIFAR recipe with 4 base channels: a step in well under a second,
+# also in bf16 on CPUs without native bf16 arithmetic.
+RECIPE = osp.join(ROOT, 'configs/mixskd_r18_cifar100.py')
+TINY_CONFIG = f"""_base_ = [{RECIPE!r}]
+model = dict(
+    backbone=dict(stem_channels=4, base_channels=4),
+    head=dict(in_channels=32))
+"""
+
+
+@pytest.fixture()
+def tiny_args(tmp_path):
+    config = tmp_path / 'tiny_mixskd.py'
+    config.write_text(TINY_CONFIG)
+    return [
+        '--config',
+        str(config), '--img-size', '16', '--batch', '4', '--iters', '1',
+        '--warmup', '0', '--branch-depth', 'light', '--device', 'cpu'
+    ]
+
+
+def test_json_has_every_field_and_table_is_printed(bench, tiny_args,
+                                                   tmp_path, capsys):
+    out = tmp_path / 'bench.json'
+    bench.main(tiny_args + [
+        '--precision', 'bf16', '--with-cp', 'none', 'all',
+        '--channels-last', 'on', '--json',
+        str(out)
+    ])
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    for key in ('device', 'device_name', 'torch', 'threads', 'config',
+                'depth', 'img_size', 'batch', 'iters', 'warmup',
+                'branch_depth', 'memory_measure', 'command', 'settings'):
+        assert key in result, key
+    assert result['device'] == 'cpu' and result['batch'] == 4
+    rows = result['settings']
+    settings = [(r['precision'], r['with_cp']) for r in rows]
+    assert settings == [('bf16', 'none'), ('bf16', 'all')]
+    for row in rows:
+        for key in bench.SETTING_FIELDS + bench.RATIO_FIELDS:
+            assert key in row, key
+        assert row['channels_last'] is True and row['compile'] is False
+        for model in ('MixSKD', 'plain'):
+            figures = row[model]
+            assert set(figures) == set(bench.MODEL_FIELDS)
+            assert figures['flops'] > 0 and figures['step_time_s'] > 0
+            assert figures['peak_memory_bytes'] > 0
+            assert figures['images_per_s'] == pytest.approx(
+                4 / figures['step_time_s'])
+            assert len(figures['step_times_s']) == 1
+        # MixSKD doubles the batch and adds branches: more than twice the
+        # plain step's FLOPs, and more memory.
+        assert row['flop_ratio'] > 2 and row['memory_ratio'] > 1
+        assert row['flop_ratio'] == pytest.approx(
+            row['MixSKD']['flops'] / row['plain']['flops'])
+    # Checkpointing recomputes: more FLOPs per step, same plain model.
+    none, cp = rows[0], rows[1]
+    assert cp['MixSKD']['flops'] > none['MixSKD']['flops']
+    assert cp['plain'] == none['plain']
+    # One table: a header, then one line per setting.
+    lines = printed.splitlines()
+    header = next(i for i, ln in enumerate(lines) if 'FLOP x' in ln)
+    table = [ln.split() for ln in lines[header + 1:header + 3]]
+    assert [(cells[0], cells[2]) for cells in table] == [('bf16', 'none'),
+                                                         ('bf16', 'all')]
+    assert float(table[1][-4]) == pytest.approx(rows[1]['flop_ratio'],
+                                                abs=0.01)
+
+
+def test_fp16_and_missing_cuda_are_refused(bench):
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--device', 'cpu', '--precision', 'fp16'])
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit):
+            bench.parse_args(['--device', 'cuda'])
+
+
+def test_sweep_and_channels_last_flags(bench):
+    args = bench.parse_args(['--device', 'cpu', '--sweep'])
+    assert args.precision == ['fp32', 'bf16']
+    assert args.channels_last == [False, True]
+    assert args.with_cp == ['none', 'branches', 'all']
+    assert bench.parse_args(['--device', 'cpu',
+                             '--channels-last']).channels_last == [True]
+    assert bench.parse_args(['--device', 'cpu']).channels_last == [False]
+
+
+def test_live_tensor_bytes_counts_peak_and_frees(bench):
+    tracker = bench.LiveTensorBytes()
+    kept = torch.zeros(1000)  # 4000 bytes, existed before
+    tracker.track(kept)
+    tracker.track(kept.view(10, 100))  # same storage: counted once
+    with tracker:
+        a = torch.ones(2000)  # +8000
+        b = a * 2  # +8000 -> peak 20000
+        del a, b
+        c = torch.ones(500)  # +2000 after the frees
+    assert tracker.peak == 4000 + 16000
+    assert tracker.live == 4000 + 2000
+    del c
+    assert tracker.live == 4000

@@ -1,29 +1,55 @@
 """Time MixSKD training against the plain classifier, beside their FLOPs.
 
-Both models are built from one MixSKD config (the plain one keeps only its
-backbone, neck and head) and trained, in this one process, on the same
-random batch. It prints per model: the training-step time (median of
-``--iters`` steps after ``--warmup``), the FLOPs of one training step
-(forward + backward, counted by ``torch.utils.flop_counter`` as the step
-really runs), the memory (on CUDA the peak allocated; on CPU the bytes of
-the parameters plus the activations saved for backward), and the two ratios.
-Time beyond the FLOP ratio is overhead that could be removed.
+Both models are built from one MixSKD config (the plain one is an
+``ImageClassifier`` with its backbone, neck and head) and trained, in this
+one process, on the same random batch. For every setting (precision,
+channels-last, branch checkpointing, ``torch.compile``) it measures per
+model:
 
-    python tools/benchmark.py                       # ResNet-18, 224 px, b32
-    python tools/benchmark.py --depth 50 --batch 16 --device cuda
-    python tools/benchmark.py --config configs/mixskd_r18_cifar100.py \
-        --img-size 32 --batch 64
+- step time: median of ``--iters`` training steps after ``--warmup``
+  (``torch.cuda.synchronize()`` around each step on CUDA), and images per
+  second (originals, i.e. ``--batch / step time``);
+- FLOPs of one training step (forward + backward, counted by
+  ``torch.utils.flop_counter`` as the step really runs, so a checkpointed
+  step includes its recomputation);
+- peak memory of one step. CUDA: ``torch.cuda.max_memory_allocated()``.
+  CPU: the peak of the bytes held by live tensors (parameters, optimizer
+  state, activations, gradients, temporaries), tracked per storage by a
+  ``TorchDispatchMode``; allocator caches and oneDNN scratch buffers are not
+  tensors and are not counted (the CUDA figure leaves the caching
+  allocator's reserve out likewise);
+
+and the MixSKD / plain ratios. Time beyond the FLOP ratio is overhead that
+code could remove. It prints one table; ``--json OUT`` writes every figure.
+
+    python tools/benchmark.py                       # R18, 224 px, b32, fp32
+    python tools/benchmark.py --depth 50 --batch 32 --device cuda --sweep
+    python tools/benchmark.py --depth 50 --batch 8 --with-cp none branches all
+    python tools/benchmark.py --config configs/mixskd_r18_cifar100.py \\
+        --img-size 32 --batch 64 --precision fp32 bf16 --channels-last off on
+
+Precision: fp32; bf16 (autocast; CPU: ``CPUAmpOptimWrapper``, CUDA:
+mmengine's ``AmpOptimWrapper(dtype='bfloat16')``); fp16 (CUDA only:
+``AmpOptimWrapper`` with a dynamic ``GradScaler``).
 """
 import argparse
 import copy
+import itertools
+import json
+import logging
 import os.path as osp
+import platform
 import statistics
 import sys
 import time
+import weakref
 
 import torch
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -31,13 +57,20 @@ import mixskd_mm  # noqa: E402,F401
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
-from mixskd_mm.models.data_preprocessors import to_channels_last  # noqa: E402
+from mixskd_mm.engine import CPUAmpOptimWrapper  # noqa: E402
+from mixskd_mm.models.data_preprocessors import to_channels_last  # noqa
 
-PLAIN_ONLY = ('self_teacher', 'teacher_inputs', 'branch_depth', 'temperature',
-              'loss_weights', 'adversarial')
+PRECISIONS = ('fp32', 'bf16', 'fp16')
+WITH_CP = ('none', 'branches', 'all')
+#: Every figure a setting's JSON record has (``--json``).
+MODEL_FIELDS = ('params', 'flops', 'step_time_s', 'step_times_s',
+                'images_per_s', 'peak_memory_bytes')
+RATIO_FIELDS = ('flop_ratio', 'step_time_ratio', 'memory_ratio',
+                'overhead_beyond_flops_pct')
+SETTING_FIELDS = ('precision', 'channels_last', 'with_cp', 'compile')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument(
         '--config',
@@ -54,16 +87,40 @@ def parse_args():
                         else 'cpu')
     parser.add_argument('--branch-depth', choices=['full', 'light'],
                         help='override the config\'s branch depth')
+    parser.add_argument('--precision', nargs='+', choices=PRECISIONS,
+                        default=['fp32'], help='fp16 is CUDA-only')
     parser.add_argument(
-        '--channels-last',
-        action='store_true',
+        '--channels-last', nargs='*', choices=['off', 'on'], default=['off'],
         help='channels-last inputs for both models (MixSKD through '
-        'MixSKDDataPreprocessor(channels_last=True))')
-    return parser.parse_args()
+        'MixSKDDataPreprocessor(channels_last=True)); alone: on')
+    parser.add_argument('--with-cp', nargs='+', choices=WITH_CP,
+                        default=['none'],
+                        help='MixSKDClassifier(with_cp=...) checkpointing')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the models\' forward (as '
+                        'mmengine\'s compile=True)')
+    parser.add_argument(
+        '--sweep', action='store_true',
+        help='every precision of this device, channels-last off/on and '
+        'with_cp none/branches/all')
+    parser.add_argument('--json', metavar='OUT', help='write the figures')
+    args = parser.parse_args(argv)
+    args.channels_last = [v == 'on' for v in (args.channels_last or ['on'])]
+    if args.sweep:
+        args.precision = ['fp32', 'bf16'] + (
+            ['fp16'] if args.device.startswith('cuda') else [])
+        args.channels_last = [False, True]
+        args.with_cp = list(WITH_CP)
+    if args.device.startswith('cuda') and not torch.cuda.is_available():
+        parser.error('--device cuda, but torch sees no CUDA device')
+    if 'fp16' in args.precision and not args.device.startswith('cuda'):
+        parser.error('fp16 AMP needs CUDA (loss scaling with GradScaler); '
+                     'use --precision bf16 on the CPU')
+    return args
 
 
-def build_models(args):
-    """The MixSKD classifier and the plain one with the same parts."""
+def model_configs(args):
+    """The MixSKD config and the plain ``ImageClassifier`` with its parts."""
     cfg = Config.fromfile(args.config).model
     if cfg.type != 'MixSKDClassifier':
         raise SystemExit(f'{args.config} is not a MixSKD config '
@@ -73,21 +130,30 @@ def build_models(args):
         cfg.head.in_channels = 512 * (4 if args.depth >= 50 else 1)
     if args.branch_depth:
         cfg.branch_depth = args.branch_depth
-    plain = copy.deepcopy(cfg)
-    plain.type = 'ImageClassifier'
-    for key in PLAIN_ONLY:
-        plain.pop(key, None)
-    plain.backbone.out_indices = (3, )
-    plain.data_preprocessor = {
-        k: v
-        for k, v in cfg.data_preprocessor.items()
-        if k in ('num_classes', 'mean', 'std', 'to_rgb')
-    }
-    cfg.data_preprocessor.channels_last = args.channels_last
-    models = {'MixSKD': MODELS.build(cfg), 'plain': MODELS.build(plain)}
-    if args.channels_last:
+    plain = dict(
+        type='ImageClassifier',
+        backbone=dict(copy.deepcopy(cfg.backbone), out_indices=(3, )),
+        neck=copy.deepcopy(cfg.neck),
+        head=copy.deepcopy(cfg.head),
+        data_preprocessor={
+            k: v
+            for k, v in cfg.data_preprocessor.items()
+            if k in ('num_classes', 'mean', 'std', 'to_rgb')
+        })
+    return cfg, Config(plain)
+
+
+def build_model(cfg, channels_last, args, with_cp=None):
+    """Build, initialise (seed 0) and move one model to the device."""
+    cfg = copy.deepcopy(cfg)
+    if with_cp is not None:  # MixSKD
+        cfg.with_cp = False if with_cp == 'none' else with_cp
+        cfg.data_preprocessor.channels_last = channels_last
+    torch.manual_seed(0)
+    model = MODELS.build(cfg)
+    if with_cp is None and channels_last:
         # The same conversion for the plain ClsDataPreprocessor's output.
-        pre = models['plain'].data_preprocessor
+        pre = model.data_preprocessor
         forward = pre.forward
 
         def forward_channels_last(data, training=False):
@@ -96,10 +162,25 @@ def build_models(args):
             return out
 
         pre.forward = forward_channels_last
-    for model in models.values():
-        model.init_weights()
-        model.to(args.device)
-    return models, cfg.head.num_classes
+    model.init_weights()
+    model.to(args.device)
+    model.train()
+    if args.compile:
+        model.forward = torch.compile(model.forward)
+    return model
+
+
+def optim_wrapper(model, precision, device):
+    """The wrapper ``tools/train.py`` would use for this precision."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if precision == 'fp32':
+        return OptimWrapper(optimizer)
+    if not device.startswith('cuda'):
+        return CPUAmpOptimWrapper(optimizer=optimizer)
+    from mmengine.optim import AmpOptimWrapper
+    dtype = 'float16' if precision == 'fp16' else 'bfloat16'
+    return AmpOptimWrapper(
+        optimizer=optimizer, loss_scale='dynamic', dtype=dtype)
 
 
 def make_batch(args, num_classes):
@@ -126,70 +207,197 @@ def step_flops(model, wrapper, data) -> int:
     return counter.get_total_flops()
 
 
-def step_memory(model, wrapper, data, device) -> float:
-    """Bytes: CUDA peak, or CPU parameters + activations saved for backward.
+class LiveTensorBytes(TorchDispatchMode):
+    """Peak bytes of the CPU tensor storages alive while it is active.
+
+    Every storage an operator returns is counted once, until it is freed
+    (a ``weakref.finalize`` on the storage); :meth:`track` adds the tensors
+    that existed before (parameters, optimizer state).
     """
+
+    def __init__(self):
+        super().__init__()
+        self.live = self.peak = 0
+        self._seen = set()
+
+    def track(self, tensor):
+        if not isinstance(tensor, torch.Tensor) or tensor.device.type != 'cpu':
+            return
+        storage = tensor.untyped_storage()
+        key, size = storage._cdata, storage.nbytes()
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.live += size
+        self.peak = max(self.peak, self.live)
+        weakref.finalize(storage, self._free, key, size)
+
+    def _free(self, key, size):
+        self._seen.discard(key)
+        self.live -= size
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        for t in tree_flatten(out)[0]:
+            self.track(t)
+        return out
+
+
+def step_memory(model, wrapper, data, device) -> int:
+    """Peak bytes of one training step (see the module docstring)."""
     if device.startswith('cuda'):
+        torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         train_step(model, wrapper, data)
+        torch.cuda.synchronize()
         return torch.cuda.max_memory_allocated()
-    saved = []
-
-    def pack(t):
-        saved.append(t.numel() * t.element_size())
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+    tracker = LiveTensorBytes()
+    state = wrapper.optimizer.state.values()
+    for t in itertools.chain(model.parameters(), model.buffers(),
+                             (p.grad for p in model.parameters()),
+                             (v for s in state for v in s.values())):
+        tracker.track(t)
+    with tracker:
         train_step(model, wrapper, data)
-    params = sum(p.numel() * p.element_size() for p in model.parameters())
-    return params + sum(saved)
+    return tracker.peak
 
 
-def step_time(model, wrapper, data, args) -> float:
+def step_times(model, wrapper, data, args):
     times = []
+    cuda = args.device.startswith('cuda')
     for i in range(args.warmup + args.iters):
-        if args.device.startswith('cuda'):
+        if cuda:
             torch.cuda.synchronize()
         start = time.perf_counter()
         train_step(model, wrapper, data)
-        if args.device.startswith('cuda'):
+        if cuda:
             torch.cuda.synchronize()
         if i >= args.warmup:
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
-def main():
-    args = parse_args()
-    models, num_classes = build_models(args)
-    data = make_batch(args, num_classes)
-    results = {}
-    for name, model in models.items():
-        model.train()
-        wrapper = OptimWrapper(
-            torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9))
-        results[name] = dict(
-            flops=step_flops(model, wrapper, data),
-            memory=step_memory(model, wrapper, data, args.device),
-            time=step_time(model, wrapper, data, args),
-            params=sum(p.numel() for p in model.parameters()))
-    a, b = results['MixSKD'], results['plain']
+def measure(model, precision, data, args):
+    """Every figure of one model in one setting."""
+    wrapper = optim_wrapper(model, precision, args.device)
+    flops = step_flops(model, wrapper, data)  # also the first warm-up step
+    memory = step_memory(model, wrapper, data, args.device)
+    times = step_times(model, wrapper, data, args)
+    median = statistics.median(times)
+    return dict(
+        params=sum(p.numel() for p in model.parameters()),
+        flops=flops,
+        step_time_s=median,
+        step_times_s=times,
+        images_per_s=args.batch / median,
+        peak_memory_bytes=memory)
+
+
+def ratios(a, b):
+    flop_ratio = a['flops'] / b['flops']
+    time_ratio = a['step_time_s'] / b['step_time_s']
+    return dict(
+        flop_ratio=flop_ratio,
+        step_time_ratio=time_ratio,
+        memory_ratio=a['peak_memory_bytes'] / b['peak_memory_bytes'],
+        overhead_beyond_flops_pct=100 * (time_ratio / flop_ratio - 1))
+
+
+def device_name(device):
+    if device.startswith('cuda'):
+        return torch.cuda.get_device_name(torch.device(device))
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or 'CPU'
+
+
+def run(args):
+    mixskd_cfg, plain_cfg = model_configs(args)
+    data = make_batch(args, mixskd_cfg.head.num_classes)
+    plain_cache, rows = {}, []
+    for precision, cl, with_cp in itertools.product(
+            args.precision, args.channels_last, args.with_cp):
+        if (precision, cl) not in plain_cache:
+            plain = build_model(plain_cfg, cl, args)
+            plain_cache[precision, cl] = measure(plain, precision, data, args)
+            del plain
+        model = build_model(mixskd_cfg, cl, args, with_cp=with_cp)
+        mixskd = measure(model, precision, data, args)
+        del model
+        plain = plain_cache[precision, cl]
+        rows.append(
+            dict(
+                precision=precision,
+                channels_last=cl,
+                with_cp=with_cp,
+                compile=args.compile,
+                MixSKD=mixskd,
+                plain=plain,
+                **ratios(mixskd, plain)))
+        print_row(rows[-1], header=len(rows) == 1)
+    return dict(
+        device=args.device,
+        device_name=device_name(args.device),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        config=args.config,
+        depth=args.depth,
+        img_size=args.img_size,
+        batch=args.batch,
+        iters=args.iters,
+        warmup=args.warmup,
+        branch_depth=mixskd_cfg.branch_depth,
+        memory_measure=('torch.cuda.max_memory_allocated'
+                        if args.device.startswith('cuda') else
+                        'peak bytes of live CPU tensors'),
+        command=' '.join(['python', 'tools/benchmark.py'] + sys.argv[1:]),
+        settings=rows)
+
+
+COLUMNS = (('precision', 9), ('ch-last', 7), ('with_cp', 8), ('MixSKD s', 9),
+           ('plain s', 8), ('MixSKD img/s', 12), ('plain img/s', 11),
+           ('MixSKD MB', 10), ('plain MB', 9), ('GFLOPs', 8),
+           ('FLOP x', 7), ('time x', 7), ('mem x', 6), ('beyond', 8))
+
+
+def print_row(row, header=False):
+    a, b = row['MixSKD'], row['plain']
+    cells = (row['precision'], 'on' if row['channels_last'] else 'off',
+             row['with_cp'], f'{a["step_time_s"]:.3f}',
+             f'{b["step_time_s"]:.3f}', f'{a["images_per_s"]:.1f}',
+             f'{b["images_per_s"]:.1f}',
+             f'{a["peak_memory_bytes"] / 2**20:.0f}',
+             f'{b["peak_memory_bytes"] / 2**20:.0f}',
+             f'{a["flops"] / 1e9:.1f}', f'{row["flop_ratio"]:.2f}',
+             f'{row["step_time_ratio"]:.2f}', f'{row["memory_ratio"]:.2f}',
+             f'{row["overhead_beyond_flops_pct"]:+.1f}%')
+    if header:
+        print(' '.join(f'{name:>{w}s}' for name, w in COLUMNS), flush=True)
+    print(' '.join(f'{c:>{w}s}' for c, (_, w) in zip(cells, COLUMNS)),
+          flush=True)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    # Keep the table readable: no weight-initialisation log per model.
+    MMLogger.get_current_instance().setLevel(logging.WARNING)
     print(f'ResNet-{args.depth} at {args.img_size} px, batch {args.batch} '
-          f'originals, {args.device}, torch threads '
-          f'{torch.get_num_threads()}, channels-last '
-          f'{args.channels_last}, branches '
-          f'{models["MixSKD"].branches[0].layers[0].__len__()} block(s)/stage')
-    print(f'{"model":8s} {"params(M)":>10s} {"GFLOPs/step":>12s} '
-          f'{"step(s)":>9s} {"memory(MB)":>11s}')
-    for name, r in results.items():
-        print(f'{name:8s} {r["params"] / 1e6:10.2f} {r["flops"] / 1e9:12.1f} '
-              f'{r["time"]:9.3f} {r["memory"] / 2**20:11.0f}')
-    flop_ratio, time_ratio = a['flops'] / b['flops'], a['time'] / b['time']
-    print(f'FLOP ratio (MixSKD / plain): {flop_ratio:.2f}')
-    print(f'step-time ratio (MixSKD / plain): {time_ratio:.2f}')
-    print(f'memory ratio (MixSKD / plain): {a["memory"] / b["memory"]:.2f}')
-    overhead = 100 * (time_ratio / flop_ratio - 1)
-    print(f'time overhead beyond FLOPs: {overhead:+.1f}%')
+          f'originals, {args.device} ({device_name(args.device)}), torch '
+          f'threads {torch.get_num_threads()}, compile {args.compile}; '
+          f'median of {args.iters} steps after {args.warmup} (+1) warm-up; '
+          'GFLOPs of one MixSKD step; x = MixSKD / plain', flush=True)
+    result = run(args)
+    print(f'memory: {result["memory_measure"]}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(result, f, indent=2)
+        print(f'wrote {args.json}')
+    return result
 
 
 if __name__ == '__main__':
