@@ -9,7 +9,9 @@ from mmengine.config import Config
 from mmengine.registry import MODEL_WRAPPERS
 
 import mixskd_mm  # noqa: F401
-from mixskd_mm.engine.distributed import setup_cpu_distributed
+from mixskd_mm.engine.distributed import (distributed_run,
+                                          setup_cpu_distributed,
+                                          teardown_distributed)
 
 
 def _cfg(**kwargs):
@@ -111,3 +113,44 @@ def test_setup_cpu_distributed_refuses_non_gloo_group(monkeypatch):
     monkeypatch.setattr(dist, 'get_backend', lambda *args: 'nccl')
     with pytest.raises(RuntimeError, match="backend 'nccl'"):
         setup_cpu_distributed(_cfg(launcher='pytorch'))
+
+
+# ------------------------------------------------------------------ teardown
+def test_teardown_without_group_does_nothing():
+    assert not dist.is_initialized()
+    assert teardown_distributed() is False
+
+
+def _recording_barrier(monkeypatch):
+    calls = []
+    real = dist.barrier
+    monkeypatch.setattr(dist, 'barrier',
+                        lambda *a, **k: calls.append('barrier') or real())
+    return calls
+
+
+def test_distributed_run_destroys_the_group(torchrun_env, monkeypatch):
+    calls = _recording_barrier(monkeypatch)
+    cfg = _cfg(launcher='pytorch')
+    with distributed_run(cfg) as applied:
+        assert applied is True
+        assert dist.is_initialized() and dist.get_backend() == 'gloo'
+    assert not dist.is_initialized()
+    assert calls == ['barrier']  # every rank finished before the teardown
+
+
+def test_distributed_run_destroys_the_group_on_error(torchrun_env,
+                                                     monkeypatch):
+    calls = _recording_barrier(monkeypatch)
+    with pytest.raises(ValueError, match='boom'):
+        with distributed_run(_cfg(launcher='pytorch')):
+            assert dist.is_initialized()
+            raise ValueError('boom')
+    assert not dist.is_initialized()
+    assert calls == []  # no barrier: a failed rank's peers may never come
+
+
+def test_distributed_run_without_launcher_is_a_no_op():
+    with distributed_run(_cfg(launcher='none')) as applied:
+        assert applied is False
+    assert not dist.is_initialized()

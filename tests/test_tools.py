@@ -224,7 +224,10 @@ def test_test_py_writes_metrics(first_run, tmp_path):
     assert list(metrics) == ['accuracy/top1']
     assert 0. <= metrics['accuracy/top1'] <= 100.
     assert f'accuracy/top1: {metrics["accuracy/top1"]:.4f}' in log
-    assert [p.suffix for p in show_dir.iterdir()] == ['.png']
+    # --interval 1 (mmpretrain's default): every sample is drawn; the two
+    # classes' images share the names 0-3.jpg, so four files remain.
+    assert sorted(p.name for p in show_dir.iterdir()) == [
+        f'{i}.jpg_0.png' for i in range(4)]
 
 
 def _free_port():

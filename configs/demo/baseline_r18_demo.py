@@ -8,7 +8,7 @@ model = dict(
     head=dict(num_classes=20, in_channels=512, topk=(1, )))
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}
-test_dataloader = val_dataloader
+test_dataloader = {{_base_.demo.test_dataloader}}
 val_evaluator = {{_base_.demo.val_evaluator}}
 test_evaluator = val_evaluator
 optim_wrapper = {{_base_.demo.optim_wrapper}}

@@ -9,7 +9,7 @@ model = dict(
 data_preprocessor = dict(num_classes=20)
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}
-test_dataloader = val_dataloader
+test_dataloader = {{_base_.demo.test_dataloader}}
 val_evaluator = {{_base_.demo.val_evaluator}}
 test_evaluator = val_evaluator
 optim_wrapper = {{_base_.demo.optim_wrapper}}

@@ -1,15 +1,20 @@
-"""Distributed training without a GPU: a gloo process group for torchrun.
+"""The process group of a run: set-up without a GPU, teardown at the end.
 
 mmengine 0.10.7 assumes CUDA under ``--launcher pytorch``;
 :func:`setup_cpu_distributed` prepares the config and the process group so
 that ``tools/dist_train.sh`` and ``tools/dist_test.sh`` run CPU processes
-with gloo. ``tools/train.py`` and ``tools/test.py`` call it after the config
-is final and before the Runner is built.
+with gloo. mmengine never destroys the group it or we created, so
+:func:`teardown_distributed` does, before the interpreter exits. Both tools
+use them through :func:`distributed_run`::
+
+    with distributed_run(cfg):
+        build_runner(cfg).train()
 """
+import contextlib
 import datetime
 import logging
 import os
-from typing import Any, List, Optional
+from typing import Any, Iterator, List, Optional
 
 import torch
 import torch.distributed as dist
@@ -20,7 +25,10 @@ from mmengine.model import MMDistributedDataParallel  # noqa: F401
 from mmengine.registry import MODEL_WRAPPERS
 from torch.nn.parallel import DistributedDataParallel
 
-__all__ = ['setup_cpu_distributed', 'SYNC_BN_TYPES']
+__all__ = [
+    'distributed_run', 'setup_cpu_distributed', 'teardown_distributed',
+    'SYNC_BN_TYPES'
+]
 
 #: Norm layer types (registry names) that DDP refuses in a CPU model.
 SYNC_BN_TYPES = ('SyncBN', 'MMSyncBN', 'SyncBatchNorm')
@@ -89,6 +97,64 @@ def setup_cpu_distributed(cfg: Config,
     _use_cpu_model_wrapper(cfg)
     _revert_sync_bn(cfg)
     return True
+
+
+# Why the teardown. A process that exits with its process group alive leaves
+# the group's C++ objects (gloo's worker and transport threads, the store's
+# client) to be destroyed during interpreter finalisation, in no fixed order
+# with the objects they use. When a std::thread is still joinable there,
+# its destructor calls std::terminate: the run has trained and evaluated,
+# then aborts with "terminate called without an active exception" (SIGABRT,
+# exit -6), which torchrun reports as a failed job. It is a race, so it hits
+# some runs only (pytorch/pytorch#190489 reproduces it with gloo and no
+# destroy_process_group; torch documents calling destroy_process_group
+# before exit, "Shutdown" in torch.distributed's docs).
+def teardown_distributed(succeeded: bool = True) -> bool:
+    """Destroy the default process group (and every other) if one exists.
+
+    After a successful run every rank waits at a barrier first, so that no
+    rank shuts its group down while a peer still talks to it. After an
+    error there is no barrier (the failed rank's peers may never reach it):
+    the group is destroyed at once and the error goes on to the caller.
+
+    Args:
+        succeeded (bool): Whether the run finished without an exception.
+            Defaults to True.
+
+    Returns:
+        bool: Whether a process group was destroyed.
+    """
+    if not (dist.is_available() and dist.is_initialized()):
+        return False
+    if succeeded:
+        dist.barrier()
+    dist.destroy_process_group()
+    return True
+
+
+@contextlib.contextmanager
+def distributed_run(cfg: Config,
+                    launcher: Optional[str] = None) -> Iterator[bool]:
+    """Set up the CPU process group (when needed); always tear it down.
+
+    ``with distributed_run(cfg): ...`` runs :func:`setup_cpu_distributed`
+    and, when the block ends, :func:`teardown_distributed`, also when it
+    raises (then without the barrier). The teardown also destroys a group
+    that the Runner created (``--launcher pytorch`` with GPUs, slurm, mpi).
+
+    Args:
+        cfg (Config): The full config; changed in place by the set-up.
+        launcher (str, optional): See :func:`setup_cpu_distributed`.
+
+    Yields:
+        bool: Whether the CPU distributed set-up was applied.
+    """
+    succeeded = False
+    try:
+        yield setup_cpu_distributed(cfg, launcher)
+        succeeded = True
+    finally:
+        teardown_distributed(succeeded)
 
 
 def _log(msg: str, level: int = logging.INFO) -> None:

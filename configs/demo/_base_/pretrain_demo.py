@@ -33,6 +33,11 @@ def _loader(split, pipeline, shuffle):
 demo = dict(
     train_dataloader=_loader('train', _train_pipeline, True),
     val_dataloader=_loader('val', _test_pipeline, False),
+    # Its own dict, not `test_dataloader = val_dataloader` in the demo
+    # configs: mmengine pops `_delete_` from the dict it merges, so a shared
+    # dict replaces only the first loader and the second one keeps the
+    # ImageNet base's dataset keys (`split`, which CustomDataset refuses).
+    test_dataloader=_loader('val', _test_pipeline, False),
     val_evaluator=dict(_delete_=True, type='Accuracy', topk=(1, )),
     # The recipes' lr 0.1 is for 128 originals per step; scaled linearly
     # (the --auto-scale-lr rule) to the demo's 32.
@@ -46,7 +51,8 @@ demo = dict(
         dict(type='CosineAnnealingLR', by_epoch=True, begin=1, end=_epochs,
              T_max=_epochs - 1, convert_to_iter_based=True),
     ],
-    train_cfg=dict(by_epoch=True, max_epochs=_epochs, val_interval=_epochs),
+    # Validated every epoch: the report plots accuracy over training.
+    train_cfg=dict(by_epoch=True, max_epochs=_epochs, val_interval=1),
     default_hooks=dict(
         logger=dict(type='LoggerHook', interval=10),
         checkpoint=dict(

@@ -1,0 +1,264 @@
+"""Whole-model checkpoint loading that refuses a checkpoint that does not fit.
+
+mmengine's ``Runner.load_checkpoint`` (``load_from``, ``--resume`` and the
+checkpoint of ``tools/test.py``) loads with ``strict=False``: a checkpoint of
+another model only logs "missing keys in source state_dict" and the run goes
+on with randomly initialised layers, e.g. a detector evaluated with a
+classifier's checkpoint reports ``bbox_mAP: 0.0`` and exits 0.
+
+:func:`with_strict_load` gives any Runner class a ``load_checkpoint`` that
+compares the checkpoint with the model first and raises
+:class:`CheckpointMismatchError` when a tensor of the model is missing from
+the checkpoint or has another shape there, naming the counts, the first keys
+and the fix. Tensors the model lacks (the training-only parts of a
+distillation checkpoint loaded into a plain classifier) are logged, not
+refused: every weight of the model is loaded. ``load_strict=False`` in the
+config (``--cfg-options load_strict=False``) loads a partial checkpoint on
+purpose, with a warning. The loading itself stays mmengine's
+(``_load_checkpoint``, the ``after_load_checkpoint`` hooks,
+``_load_checkpoint_to_model`` with its ``revise_keys``).
+"""
+import logging
+import re
+from collections import Counter
+from typing import (Callable, Dict, List, NamedTuple, Sequence, Tuple, Type,
+                    Union)
+
+import torch.nn as nn
+from mmengine.logging import print_log
+from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import (_load_checkpoint,
+                                        _load_checkpoint_to_model)
+
+__all__ = [
+    'CheckpointMismatchError', 'StateDictDiff', 'compare_state_dicts',
+    'check_checkpoint_fits', 'describe_diff', 'with_strict_load',
+    'StrictLoadRunner', 'LOAD_STRICT_KEY'
+]
+
+#: The config key that turns the check into a warning (default True).
+LOAD_STRICT_KEY = 'load_strict'
+
+_SHOWN = 5  # keys named per kind in a message
+#: mmengine's default ``revise_keys``: DDP's ``module.`` prefix.
+_STRIP_WRAPPER = ((r'^module\.', ''), )
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint lacks tensors of the model or has them in another
+    shape."""
+
+
+class StateDictDiff(NamedTuple):
+    """How a checkpoint's state dict differs from a model's.
+
+    Attributes:
+        missing (list[str]): Model keys absent from the checkpoint.
+        unexpected (list[str]): Checkpoint keys the model does not have.
+        shapes (list[tuple]): ``(key, checkpoint shape, model shape)`` for
+            keys present in both with different shapes.
+        num_model (int): Number of keys compared on the model's side.
+    """
+    missing: List[str]
+    unexpected: List[str]
+    shapes: List[Tuple[str, tuple, tuple]]
+    num_model: int
+
+    @property
+    def fits(self) -> bool:
+        """Whether every model tensor is in the checkpoint, same shape."""
+        return not self.missing and not self.shapes
+
+
+def _is_counter(key: str) -> bool:
+    """BatchNorm's step counter, which mmengine's loader ignores too."""
+    return key.endswith('num_batches_tracked')
+
+
+def compare_state_dicts(checkpoint: Dict[str, object],
+                        model: Dict[str, object]) -> StateDictDiff:
+    """Compare a checkpoint's state dict with a model's, key by key.
+
+    Args:
+        checkpoint (dict): Key -> tensor, as it will be loaded (prefixes
+            already revised).
+        model (dict): The model's ``state_dict()``.
+
+    Returns:
+        StateDictDiff: Missing, unexpected and wrongly shaped keys, each in
+        the model's (or the checkpoint's) order; BN counters ignored.
+    """
+    model_keys = [k for k in model if not _is_counter(k)]
+    missing = [k for k in model_keys if k not in checkpoint]
+    unexpected = [
+        k for k in checkpoint if k not in model and not _is_counter(k)
+    ]
+    shapes = []
+    for key in model_keys:
+        if key in checkpoint:
+            have = tuple(getattr(checkpoint[key], 'shape', ()))
+            want = tuple(getattr(model[key], 'shape', ()))
+            if have != want:
+                shapes.append((key, have, want))
+    return StateDictDiff(missing, unexpected, shapes, len(model_keys))
+
+
+def _summary(keys: List[str]) -> str:
+    """'N (group: n, ...), e.g. k1, k2, ...' for a list of keys."""
+    groups = Counter(k.split('.', 1)[0] for k in keys)
+    by_group = ', '.join(f'{g}: {n}' for g, n in groups.items())
+    shown = ', '.join(keys[:_SHOWN]) + (', ...' if len(keys) > _SHOWN else '')
+    return f'{len(keys)} ({by_group}), e.g. {shown}'
+
+
+def describe_diff(diff: StateDictDiff) -> List[str]:
+    """One line per kind of difference (none when the dicts agree)."""
+    lines = []
+    if diff.missing:
+        lines.append(f'missing from the checkpoint: {len(diff.missing)} of '
+                     f'the model\'s {diff.num_model} tensors; '
+                     f'{_summary(diff.missing)}')
+    if diff.shapes:
+        shown = ', '.join(f'{k}: checkpoint {tuple(a)} vs model {tuple(b)}'
+                          for k, a, b in diff.shapes[:_SHOWN])
+        lines.append(f'wrong shape: {len(diff.shapes)}, e.g. {shown}')
+    if diff.unexpected:
+        lines.append(
+            f'not in the model (ignored): {_summary(diff.unexpected)}')
+    return lines
+
+
+def _revised(state_dict: Dict[str, object],
+             revise_keys: List[Tuple[str, str]]) -> Dict[str, object]:
+    """The keys as mmengine's ``_load_checkpoint_to_model`` revises them."""
+    for pattern, replacement in revise_keys:
+        state_dict = {
+            re.sub(pattern, replacement, k): v
+            for k, v in state_dict.items()
+        }
+    return state_dict
+
+
+def check_checkpoint_fits(
+        model: nn.Module,
+        checkpoint: dict,
+        filename: str,
+        strict: bool = True,
+        revise_keys: Sequence[Tuple[str, str]] = _STRIP_WRAPPER
+) -> StateDictDiff:
+    """Refuse (or, not strict, warn about) a checkpoint that misses tensors.
+
+    Args:
+        model (nn.Module): The model to load into (not a wrapper).
+        checkpoint (dict): The loaded checkpoint: a dict with
+            ``state_dict``, or a state dict itself (as mmengine reads it).
+        filename (str): The checkpoint's path, for the message.
+        strict (bool): Raise when tensors are missing or misshapen; else
+            log a warning. Defaults to True.
+        revise_keys (list[tuple]): ``(pattern, replacement)`` pairs applied
+            to the checkpoint's keys first, as in
+            ``Runner.load_checkpoint``. Defaults to stripping ``module.``.
+
+    Returns:
+        StateDictDiff: The comparison.
+
+    Raises:
+        CheckpointMismatchError: If ``strict`` and the checkpoint lacks a
+            model tensor or has one in another shape.
+    """
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    diff = compare_state_dicts(
+        _revised(dict(state_dict), list(revise_keys)), model.state_dict())
+    lines = describe_diff(diff)
+    head = f'checkpoint {filename} vs model {type(model).__name__}'
+    if diff.fits:
+        if lines:
+            print_log(f'{head}: every model tensor loaded; ' + lines[0],
+                      logger='current', level=logging.WARNING)
+        return diff
+    if not strict:
+        print_log(
+            f'{head}: {LOAD_STRICT_KEY}=False, loading the matching '
+            'tensors only; the others keep their initialisation:\n  ' +
+            '\n  '.join(lines), logger='current', level=logging.WARNING)
+        return diff
+    raise CheckpointMismatchError(
+        f'{head}: the checkpoint does not fit the model, whose layers '
+        'would run with random weights.\n  ' + '\n  '.join(lines) +
+        '\nGive the checkpoint that training with this config saved '
+        '(work_dirs/<config>/epoch_N.pth or iter_N.pth). To start a '
+        'detector or segmentor from a pretrained backbone, set '
+        "model.backbone.init_cfg=dict(type='StrictPretrained', "
+        'checkpoint=...) instead of load_from. To load the matching tensors '
+        f'on purpose, add --cfg-options {LOAD_STRICT_KEY}=False.')
+
+
+class _StrictLoadMixin:
+    """``load_checkpoint`` that checks the checkpoint against the model."""
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
+                        strict: bool = False,
+                        revise_keys: list = [(r'^module\.', '')]) -> dict:
+        """Load a checkpoint as mmengine's Runner does, refusing misfits.
+
+        ``strict=True`` (mmengine's own flag) also refuses tensors the model
+        lacks. Otherwise the config's ``load_strict`` (default True)
+        decides whether missing or misshapen tensors raise
+        :class:`CheckpointMismatchError` or log a warning.
+
+        Args:
+            filename (str): Checkpoint path or URL.
+            map_location (str | Callable): See ``torch.load``.
+                Defaults to 'cpu'.
+            strict (bool): mmengine's strict loading. Defaults to False.
+            revise_keys (list): Key rewrites; defaults to stripping
+                ``module.``.
+
+        Returns:
+            dict: The checkpoint.
+        """
+        checkpoint = _load_checkpoint(filename, map_location=map_location)
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        if isinstance(model, BaseTTAModel):
+            model = model.module
+        check_checkpoint_fits(model, checkpoint, filename,
+                              self.cfg.get(LOAD_STRICT_KEY, True),
+                              revise_keys)
+        checkpoint = _load_checkpoint_to_model(
+            model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+
+_STRICT_CLASSES: Dict[type, type] = {}
+
+
+def with_strict_load(runner_cls: Type[Runner]) -> Type[Runner]:
+    """The subclass of ``runner_cls`` whose loading refuses misfits.
+
+    Args:
+        runner_cls (type): A Runner class (mmengine's or a scope's).
+
+    Returns:
+        type: ``runner_cls`` itself if it already checks, else a cached
+        subclass named ``Strict<name>``.
+    """
+    if issubclass(runner_cls, _StrictLoadMixin):
+        return runner_cls
+    if runner_cls not in _STRICT_CLASSES:
+        _STRICT_CLASSES[runner_cls] = type(
+            f'Strict{runner_cls.__name__}', (_StrictLoadMixin, runner_cls),
+            {'__doc__': f'{runner_cls.__name__} with strict loading.'})
+    return _STRICT_CLASSES[runner_cls]
+
+
+#: mmengine's Runner with the check; ``runner_type='StrictLoadRunner'``.
+StrictLoadRunner = RUNNERS.register_module(
+    name='StrictLoadRunner', force=True)(with_strict_load(Runner))
