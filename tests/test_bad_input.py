@@ -183,9 +183,11 @@ def test_ignore_empty_skips_with_a_warning_and_a_count(tmp_path, broken,
     monkeypatch.setattr(unreadable_images, 'print_log',
                         lambda msg, **kw: logged.append((msg, kw)))
     before = len(skipped_images())
-    sample = dataset(tmp_path, ignore_empty=True)[3]
+    ds = dataset(tmp_path, ignore_empty=True)
+    ds._rand_another = lambda: 4  # mmengine's refetch, made deterministic
+    sample = ds[3]
     assert sample['inputs'].shape == (3, 24, 24)  # another sample instead
-    assert sample['data_samples'].img_path != str(bad)
+    assert sample['data_samples'].img_path == str(tmp_path / 'train/4.png')
     assert skipped_images()[before:] == [str(bad)]
     (msg, kw), = logged
     assert msg.startswith(f'skipped unreadable image {bad}: the file '
@@ -205,6 +207,25 @@ def test_every_scope_loads_through_the_guard(tmp_path, scope):
     with pytest.raises(UnreadableImageError, match='empty.jpg: the file is '
                        r'empty \(0 bytes\)'):
         loader(dict(img_path=str(empty)))
+
+
+def test_an_unreadable_label_map_of_mmseg_is_named(tmp_path):
+    from mmseg.registry import TRANSFORMS
+    loader = TRANSFORMS.build(dict(type='LoadAnnotations'))
+    good = tmp_path / 'good.png'
+    Image.fromarray(np.eye(8, dtype=np.uint8)).save(good)
+    out = loader(dict(seg_map_path=str(good), reduce_zero_label=False,
+                      seg_fields=[]))
+    assert out['gt_seg_map'].shape == (8, 8)
+    cut = tmp_path / 'cut.png'
+    cut.write_bytes(good.read_bytes()[:40])
+    with pytest.raises(UnreadableImageError, match='cannot read label map '
+                       f'{cut}: the file cannot be decoded'):
+        loader(dict(seg_map_path=str(cut), reduce_zero_label=False,
+                    seg_fields=[]))
+    # an error that is not about the file passes through unchanged
+    with pytest.raises(KeyError, match='reduce_zero_label'):
+        loader(dict(seg_map_path=str(good), seg_fields=[]))
 
 
 def test_train_py_names_an_unreadable_image(tmp_path):

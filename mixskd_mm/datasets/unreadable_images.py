@@ -19,13 +19,20 @@ every subclass that does not replace it) so that
 
 Skipping is for training: in validation and testing mmengine refuses a
 sample that its pipeline dropped.
+
+mmseg's ``LoadAnnotations`` reads label maps in mmcv's
+``LoadAnnotations.transform``, which it inherits: that method is wrapped too,
+so an unreadable label map raises :class:`UnreadableImageError` naming it
+(there is no skip option for label maps). Errors that are not about the
+label map file pass through unchanged.
 """
 import functools
 import logging
 import os.path as osp
 from typing import Callable, List, Optional
 
-from mmcv.transforms import LoadImageFromFile
+import mmcv
+from mmcv.transforms import LoadAnnotations, LoadImageFromFile
 from mmengine.logging import print_log
 
 __all__ = ['UnreadableImageError', 'guard_image_loading', 'skipped_images',
@@ -103,14 +110,49 @@ def _guarded(transform: Callable) -> Callable:
     return guarded_transform
 
 
-def guard_image_loading() -> None:
-    """Wrap mmcv's ``LoadImageFromFile.transform`` once (idempotent).
+def _label_map_error(path: str) -> Optional[str]:
+    """Why the label map ``path`` cannot be read, or None if it can."""
+    reason = why_unreadable(path, None)
+    if not reason.startswith('cannot be decoded'):
+        return reason  # missing or empty
+    try:
+        readable = mmcv.imread(path, flag='unchanged') is not None
+    except Exception as err:
+        return why_unreadable(path, err)
+    return None if readable else reason
 
-    Applied by ``import mixskd_mm``.
+
+def _guarded_annotations(transform: Callable) -> Callable:
+    """Wrap ``LoadAnnotations.transform`` to name an unreadable label map."""
+
+    @functools.wraps(transform)
+    def guarded_transform(self: LoadAnnotations, results: dict):
+        try:
+            return transform(self, results)
+        except Exception as err:
+            path = results.get('seg_map_path')
+            reason = (_label_map_error(path) if self.with_seg and path
+                      and '://' not in str(path) else None)
+            if reason is None:
+                raise
+            raise UnreadableImageError(
+                f'cannot read label map {path}: the file {reason}. Fix: '
+                'replace the file, or delete the sample (its image and '
+                'label map) from the split file.') from err
+
+    guarded_transform.__mixskd_guard__ = True
+    return guarded_transform
+
+
+def guard_image_loading() -> None:
+    """Wrap mmcv's ``LoadImageFromFile`` and ``LoadAnnotations`` (once).
+
+    Applied by ``import mixskd_mm``; idempotent.
     """
-    current = LoadImageFromFile.transform
-    if not getattr(current, '__mixskd_guard__', False):
-        LoadImageFromFile.transform = _guarded(current)
+    for cls, wrap in ((LoadImageFromFile, _guarded),
+                      (LoadAnnotations, _guarded_annotations)):
+        if not getattr(cls.transform, '__mixskd_guard__', False):
+            cls.transform = wrap(cls.transform)
 
 
 guard_image_loading()
