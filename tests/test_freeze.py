@@ -160,3 +160,25 @@ def test_parts_trained_by_may_not_list_the_deployable_model():
     model.parts_trained_by = lambda: {'head': {'ce'}}
     with pytest.raises(ValueError, match="deployable part 'head'"):
         model.freeze_unweighted_parts()
+
+
+def test_frskd_self_teacher_freezes_without_its_ce():
+    # KD and attention transfer detach the self-teacher: without
+    # teacher_ce nothing trains the BiFPN or its head.
+    model = dtu.build(dict(
+        type='FRSKDClassifier',
+        backbone=dtu.tiny_backbone(out_indices=(0, 1, 2, 3)),
+        head=dtu.tiny_head(),
+        loss_weights=dict(teacher_ce=0)))
+    assert model.frozen_parts == ('self_teacher', 'teacher_head')
+    start = snapshot(model)
+    train(model, steps=5)
+    same, moved, _ = split(model, start, ('self_teacher.', 'teacher_head.'))
+    assert same and not moved
+    assert not torch.equal(model.backbone.conv1.weight,
+                           start['backbone.conv1.weight'])
+    # With the term on, both train.
+    assert dtu.build(dict(
+        type='FRSKDClassifier',
+        backbone=dtu.tiny_backbone(out_indices=(0, 1, 2, 3)),
+        head=dtu.tiny_head())).frozen_parts == ()

@@ -49,8 +49,7 @@ def test_temperature_is_refused_naming_the_key(kind, bad, teacher):
         MODELS.build(cfg(kind, teacher, temperature=bad))
 
 
-# FRSKDClassifier casts with float() before the check (helper E's file).
-@pytest.mark.parametrize('kind', [k for k in WITH_T if k[:5] != 'FRSKD'])
+@pytest.mark.parametrize('kind', WITH_T)
 @pytest.mark.parametrize('bad', ['three', None, True])
 def test_non_numbers_are_refused_as_temperature(kind, bad, teacher):
     with pytest.raises(ValueError,

@@ -176,9 +176,14 @@ def test_bifpn_self_teacher_on_backbone_stages():
     assert model.self_teacher.out_channels == 2 * 64
     losses = model(**model.data_preprocessor(batch(), True), mode='loss')
     assert torch.isfinite(sum(losses.values()))
-    with pytest.raises(ValueError, match='one spatial size'):
-        bad = build(teacher_inputs='backbone_stages')
-        bad(**bad.data_preprocessor(batch(), True), mode='loss')
+    # A fusion that cannot read the chosen maps is refused at build.
+    with pytest.raises(ValueError, match="fusion='concat' cannot read "
+                       "teacher_inputs='backbone_stages': use "
+                       "fusion='bifpn'"):
+        build(teacher_inputs='backbone_stages')
+    with pytest.raises(ValueError, match="use fusion='concat', or "
+                       "teacher_inputs='backbone_stages'"):
+        build(self_teacher=dict(type='SelfTeacherNeck', fusion='bifpn'))
 
 
 def test_full_and_light_branch_depth():

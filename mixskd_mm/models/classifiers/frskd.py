@@ -5,7 +5,7 @@ Self-Knowledge Distillation", CVPR 2021, https://arxiv.org/abs/2103.08273.
 Follows the released code (``MingiJi/FRSKD``, ``classification/``);
 reference-methods.md section 2 lists the architecture and every term.
 """
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 import torch.nn.functional as F
 from mmpretrain.registry import MODELS
@@ -111,7 +111,7 @@ class FRSKDClassifier(DistillClassifier):
                 "; train_on='original' would ignore its draws, set "
                 "train_on='mixed' to train on the mixed batch"))
         self.train_on = train_on
-        self.temperature = float(temperature)
+        self.temperature = temperature
 
         stages = backbone_stages(self.backbone)
         out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
@@ -128,6 +128,16 @@ class FRSKDClassifier(DistillClassifier):
             dict(
                 self.head_cfg,
                 in_channels=self.self_teacher.out_channels[-1]))
+        self.freeze_unweighted_parts()
+
+    def parts_trained_by(self) -> Dict[str, Set[str]]:
+        """The terms whose gradients reach each training-only part.
+
+        The KD and attention terms detach the self-teacher's logits and
+        refined maps, so only ``teacher_ce`` trains the BiFPN and its head:
+        ``loss_weights=dict(teacher_ce=0)`` freezes both.
+        """
+        return dict(self_teacher={'teacher_ce'}, teacher_head={'teacher_ce'})
 
     def loss(self,
              inputs: Tensor,

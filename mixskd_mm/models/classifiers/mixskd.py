@@ -29,6 +29,22 @@ TEACHER_INPUTS = ('branch_outputs', 'backbone_stages')
 WITH_CP = (False, True, 'branches', 'all')
 
 
+def _check_fusion(fusion: Optional[str], teacher_inputs: str) -> None:
+    """Refuse a self-teacher fusion that cannot read ``teacher_inputs``.
+
+    The four branch outputs share the final resolution, which BiFPN cannot
+    fuse (each level must halve the one before); the backbone stages have
+    four resolutions, which concatenation cannot stack.
+    """
+    need = dict(branch_outputs='concat', backbone_stages='bifpn')
+    if fusion is not None and fusion != need[teacher_inputs]:
+        raise ValueError(
+            f"model.self_teacher.fusion={fusion!r} cannot read "
+            f"teacher_inputs={teacher_inputs!r}: use fusion="
+            f"{need[teacher_inputs]!r}, or teacher_inputs="
+            f"{[k for k, v in need.items() if v == fusion][0]!r}")
+
+
 @MODELS.register_module()
 class MixSKDClassifier(DistillClassifier):
     """MixSKD classifier: backbone, auxiliary branches and a self-teacher.
@@ -169,6 +185,8 @@ class MixSKDClassifier(DistillClassifier):
             [stage_channels[-1]] * len(stage_channels))
         self.self_teacher = MODELS.build(
             dict(self_teacher, in_channels=in_channels))
+        _check_fusion(getattr(self.self_teacher, 'fusion', None),
+                      teacher_inputs)
         self.teacher_head = MODELS.build(
             dict(self.head_cfg, in_channels=self.self_teacher.out_channels))
 
