@@ -244,9 +244,9 @@ class NonFiniteLossHook(Hook):
             buffers = _non_finite_buffers(runner.model)
             if not buffers and self._streak < self.fp16_patience:
                 print_log(
-                    f'non-finite loss at {where}: {bad}; fp16 loss '
-                    'scaling skipped this step (weights unchanged), '
-                    f'{self._streak} in a row (stop at '
+                    f'non-finite loss at {where}: {bad}; the fp16 loss '
+                    'scaler skips a step whose gradients are not finite '
+                    f'(weights unchanged); {self._streak} in a row (stop at '
                     f'{self.fp16_patience})', logger='current',
                     level=logging.WARNING)
                 return
