@@ -39,16 +39,19 @@ def test_cpu_machine_reports_cpu_native_ops_and_no_gpu():
 
 
 def test_broken_package_exits_1_with_the_fix(tmp_path):
-    (tmp_path / 'mmdet').mkdir()
-    (tmp_path / 'mmdet' / '__init__.py').write_text(
-        "raise ImportError('simulated broken mmdet')\n")
+    for name in ('mmdet', 'mixskd_mm'):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / '__init__.py').write_text(
+            f"raise ImportError('simulated broken {name}')\n")
     res = _run(pythonpath=tmp_path)
     assert res.returncode == 1
     assert 'mmdet       ERROR: ImportError: simulated broken mmdet' \
         in res.stdout
     assert 'PROBLEM: mmdet does not import' in res.stderr
     assert 'fix: FORCE_SETUP=1 bash tools/setup_env.sh' in res.stderr
-    # The rest of the report is still there.
+    assert 'PROBLEM: mixskd_mm does not import' in res.stderr
+    # The rest of the report is still there, and mmcv is not blamed.
+    assert 'mmcv.ops does not load' not in res.stderr
     assert 'mmcv        2.1.0 (ops: CPU kernels only' in res.stdout
     assert 'nms         cpu: native' in res.stdout
 

@@ -75,7 +75,7 @@ def test_gpu_machine_builds_cuda_with_matching_nvcc(tmp_path):
         tmp_path / 'cache' / 'py312-torch2.11.0-cu130-sm90')
     assert p['TORCH_CUDA_ARCH_LIST'] == '9.0' and p['MAX_JOBS'] == '15'
     assert p['NVCC'] == str(good)
-    assert p['CUDA_HOME'] == str(tmp_path / 'cuda-13.0')
+    assert p['MMCV_CUDA_HOME'] == str(tmp_path / 'cuda-13.0')
     assert p['CUDA_CPATH'] == '' and p['NVCC_WHEEL'] == ''
     assert f'{old} (release 12.4)' in p['NVCC_REJECTED']
     assert p['MMCV_CXX_STD'] == 'c++17'
@@ -112,7 +112,7 @@ def test_nvcc_from_the_pypi_wheel_brings_its_headers(tmp_path):
     p = plan(tmp_path, '--torch-version', '2.14.1', '--torch-cuda', '13.0',
              '--capabilities', '10.0')
     assert p['NVCC'] == str(nvcc)
-    assert p['CUDA_HOME'] == str(site / 'cu13')
+    assert p['MMCV_CUDA_HOME'] == str(site / 'cu13')
     assert p['CUDA_CPATH'].split(':') == [str(site / 'cu13' / 'include'),
                                           str(site / 'cublas' / 'include')]
 

@@ -55,15 +55,26 @@ def versions() -> Dict[str, str]:
     return {key: out[key] for key in ('python', ) + PACKAGES}
 
 
-def probe_op(name: str, device: str) -> str:
-    """Run ``name`` ('nms' or 'roi_align') on ``device``; return its mode."""
+def _fallback_active() -> bool:
+    """Whether mixskd_mm installed its torchvision fallback (False if the
+    package does not import: then it is reported as broken anyway)."""
+    try:
+        from mixskd_mm.ops import fallback_active
+    except Exception:
+        return False
+    return fallback_active()
+
+
+def probe_op(name: str, device: str, mmcv_cuda: str) -> str:
+    """Run ``name`` ('nms' or 'roi_align') on ``device``; return its mode.
+
+    ``mmcv_cuda`` is ``mmcv.ops.get_compiling_cuda_version()``.
+    """
     import torch
     from mmcv.ops import RoIAlign, nms
-
-    from mixskd_mm.ops import fallback_active, mmcv_has_cuda_kernels
     mode = 'native'
-    if device != 'cpu' and not mmcv_has_cuda_kernels():
-        mode = 'torchvision fallback' if fallback_active() else 'missing'
+    if device != 'cpu' and mmcv_cuda == 'not available':
+        mode = 'torchvision fallback' if _fallback_active() else 'missing'
     try:
         if name == 'nms':
             boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.],
@@ -95,13 +106,14 @@ def collect() -> Dict[str, object]:
     if str(info['versions']['mmcv']).startswith('ERROR'):
         return info
     try:
-        from mixskd_mm.ops import mmcv_cuda_version
-        info['mmcv_cuda'] = mmcv_cuda_version()
+        from mmcv.ops import get_compiling_cuda_version
+        info['mmcv_cuda'] = str(get_compiling_cuda_version())
     except Exception as err:
         info['mmcv_cuda'] = f'ERROR: {type(err).__name__}: {err}'
         return info
     devices = ['cpu'] + (['cuda'] if gpus else [])
-    info['ops'] = {op: {dev: probe_op(op, dev) for dev in devices}
+    info['ops'] = {op: {dev: probe_op(op, dev, info['mmcv_cuda'])
+                        for dev in devices}
                    for op in ('nms', 'roi_align')}
     return info
 
@@ -149,10 +161,11 @@ def report(info: Dict[str, object]) -> str:
              f"GPUs        {', '.join(info['gpus']) or 'none visible'}"]
     for name in PACKAGES:
         extra = ''
-        if name == 'mmcv' and 'mmcv_cuda' in info:
+        cuda = str(info.get('mmcv_cuda', ''))
+        if name == 'mmcv' and cuda and not cuda.startswith('ERROR'):
             extra = ' (ops: CPU kernels only, built without CUDA)' \
-                if info['mmcv_cuda'] == 'not available' else \
-                f" (ops: CPU and CUDA {info['mmcv_cuda']} kernels)"
+                if cuda == 'not available' else \
+                f' (ops: CPU and CUDA {cuda} kernels)'
         lines.append(f'{name:<11} {v[name]}{extra}')
     for op, by_device in info['ops'].items():
         lines.append(f'{op:<11} ' + ', '.join(

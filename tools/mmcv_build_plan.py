@@ -20,7 +20,7 @@ Prints shell assignments (``KEY='value'``, one a line) for ``eval``:
   its own folder, so a CPU wheel never lands on a GPU machine.
 - ``FORCE_CUDA``, ``TORCH_CUDA_ARCH_LIST`` (``8.0;9.0``), ``MAX_JOBS``,
   ``MMCV_CXX_STD`` (the ``-std=`` that replaces mmcv's c++14/17).
-- ``NVCC``, ``CUDA_HOME``, ``CUDA_CPATH``: an nvcc whose major version is
+- ``NVCC``, ``MMCV_CUDA_HOME``, ``CUDA_CPATH``: an nvcc whose major version is
   torch's (on PATH, under ``CUDA_HOME``/``CUDA_PATH``, /usr/local/cuda or an
   ``nvidia/*/bin`` of site-packages), with the include folders of the
   ``nvidia-*`` wheels when it came from one. Empty when none matches;
@@ -178,8 +178,9 @@ def make_plan(python_tag: str, torch_version: str, torch_cuda: Optional[str],
                 FORCE_CUDA='1' if gpu else '0',
                 TORCH_CUDA_ARCH_LIST=';'.join(archs) if gpu else '',
                 MAX_JOBS=str(jobs or max_jobs(cores)),
-                MMCV_CXX_STD=cxx_std(torch_version), NVCC='', CUDA_HOME='',
-                CUDA_CPATH='', NVCC_WHEEL='', NVCC_REJECTED='')
+                MMCV_CXX_STD=cxx_std(torch_version), NVCC='',
+                MMCV_CUDA_HOME='', CUDA_CPATH='', NVCC_WHEEL='',
+                NVCC_REJECTED='')
     dirs = [plan['MMCV_WHEEL_DIR']]
     if not gpu and base_version(torch_version) == SHARED_WHEEL_TORCH:
         dirs += [cache, shared_wheels]
@@ -191,7 +192,7 @@ def make_plan(python_tag: str, torch_version: str, torch_cuda: Optional[str],
             plan['NVCC_WHEEL'] = nvcc_wheel_spec(cuda)
         else:
             plan['NVCC'] = nvcc
-            plan['CUDA_HOME'], plan['CUDA_CPATH'] = cuda_env(
+            plan['MMCV_CUDA_HOME'], plan['CUDA_CPATH'] = cuda_env(
                 nvcc, site_packages)
     return plan
 

@@ -3,11 +3,23 @@
 #
 #   bash tools/setup_env.sh           # idempotent: a second run checks and exits in seconds
 #   FORCE_SETUP=1 bash tools/setup_env.sh   # reinstall everything
+#   MIXSKD_KEEP_TORCH=1 bash tools/setup_env.sh   # keep the torch already there
+#   MIXSKD_MMCV_CUDA=0 bash tools/setup_env.sh    # CPU-only mmcv even with a GPU
 #
 # mmcv 2.1.0 (the version mmdet 3.3.0 and mmseg 1.2.2 accept) ships only as a source
 # archive and its setup.py hard-codes -std=c++14/17, which torch 2.14's headers reject.
-# We build it once with -std=c++20 and cache the wheel in $MIXSKD_CACHE (default
-# ~/.cache/mixskd_mm/wheels); a wheel in ../shared/wheels/ is used when present.
+# We build it once with -std=c++20 and cache the wheel under $MIXSKD_CACHE (default
+# ~/.cache/mixskd_mm/wheels), in a folder named after python, torch, CUDA and the
+# GPU architectures (tools/mmcv_build_plan.py decides). Where torch sees a GPU the
+# build has CUDA kernels (FORCE_CUDA=1, TORCH_CUDA_ARCH_LIST of the visible GPUs,
+# an nvcc of torch's CUDA major version: on PATH, under CUDA_HOME, else PyPI's
+# nvidia-cuda-nvcc wheel). Without a GPU the CPU wheel in ../shared/wheels/ is used
+# when present; it is never used on a GPU machine.
+#
+# MIXSKD_KEEP_TORCH=1 keeps an installed torch/torchvision (a cluster's cu126/cu128
+# build, a container's): in .venv/ if it exists, else the new .venv/ sees the
+# interpreter's packages (--system-site-packages). Everything else is installed
+# around it under a pip constraint, and mmcv is built against it.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +29,9 @@ PY="${PYTHON:-python3.11}"
 CACHE="${MIXSKD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mixskd_mm/wheels}"
 SHARED_WHEELS="$ROOT/../shared/wheels"
 MMCV_VERSION=2.1.0
+KEEP_TORCH="${MIXSKD_KEEP_TORCH:-0}"
+MMCV_CUDA="${MIXSKD_MMCV_CUDA:-auto}"
+CONSTRAINTS="$VENV/mixskd-torch-constraints.txt"
 
 step() { echo "[setup] $*"; }
 fail() {
@@ -24,20 +39,34 @@ fail() {
     echo "[setup] what to do: $2" >&2
     exit 1
 }
+[[ "$KEEP_TORCH" =~ ^[01]$ ]] || fail "read MIXSKD_KEEP_TORCH" "set it to 1 (keep the installed torch) or 0, not '$KEEP_TORCH'"
+[[ "$MMCV_CUDA" =~ ^(0|auto)$ ]] || fail "read MIXSKD_MMCV_CUDA" "set it to 0 (CPU-only mmcv) or leave it unset (auto), not '$MMCV_CUDA'"
+
+# The mmcv decisions (tools/mmcv_build_plan.py) as shell variables.
+mmcv_plan() {
+    local args=(--cache "$CACHE" --shared-wheels "$SHARED_WHEELS")
+    [[ "$MMCV_CUDA" == 0 ]] && args+=(--force-cpu)
+    [[ -n "${MAX_JOBS:-}" ]] && args+=(--max-jobs "$MAX_JOBS")
+    "$VENV/bin/python" "$ROOT/tools/mmcv_build_plan.py" "${args[@]}"
+}
 
 stamp_of() {
-    cat "$ROOT/requirements.txt" "$ROOT/pyproject.toml" "$ROOT/tools/setup_env.sh" \
+    { cat "$ROOT/requirements.txt" "$ROOT/pyproject.toml" "$ROOT/tools/setup_env.sh" \
+          "$ROOT/tools/mmcv_build_plan.py"
+      echo "keep_torch=$KEEP_TORCH mmcv_cuda=$MMCV_CUDA key=$1"; } \
         | sha256sum | cut -d' ' -f1
 }
 STAMP_FILE="$VENV/.mixskd_setup_stamp"
-WANT_STAMP="$(stamp_of)"
 
-if [[ -z "${FORCE_SETUP:-}" && -f "$STAMP_FILE" && "$(cat "$STAMP_FILE")" == "$WANT_STAMP" ]]; then
-    if "$VENV/bin/python" -c "import mixskd_mm, mmcv.ops" 2>/dev/null; then
-        step "environment in .venv/ is up to date (delete .venv/ or set FORCE_SETUP=1 to rebuild)"
-        exit 0
+if [[ -z "${FORCE_SETUP:-}" && -f "$STAMP_FILE" && -x "$VENV/bin/python" ]]; then
+    KEY="$(mmcv_plan 2>/dev/null | sed -n "s/^MMCV_CACHE_KEY=//p" | tr -d "'")" || KEY=""
+    if [[ -n "$KEY" && "$(cat "$STAMP_FILE")" == "$(stamp_of "$KEY")" ]]; then
+        if "$VENV/bin/python" -c "import mixskd_mm, mmcv.ops" 2>/dev/null; then
+            step "environment in .venv/ is up to date (delete .venv/ or set FORCE_SETUP=1 to rebuild)"
+            exit 0
+        fi
+        step "stamp matches but the import check failed: reinstalling"
     fi
-    step "stamp matches but the import check failed: reinstalling"
 fi
 
 command -v "$PY" >/dev/null 2>&1 \
@@ -45,14 +74,19 @@ command -v "$PY" >/dev/null 2>&1 \
 "$PY" -c 'import sys; assert sys.version_info[:2] >= (3, 10)' 2>/dev/null \
     || fail "check Python version" "Python >= 3.10 is required (3.11 recommended); set PYTHON=..."
 
+need_gb=12
+[[ "$KEEP_TORCH" == 1 ]] && need_gb=3
 avail_kb=$(df -Pk "$ROOT" | awk 'NR==2 {print $4}')
-if [[ "${avail_kb:-0}" -lt $((12 * 1024 * 1024)) ]]; then
-    fail "check free disk" "torch 2.14.1 (CUDA build) needs about 12 GB free under $ROOT; free some space"
+if [[ "${avail_kb:-0}" -lt $((need_gb * 1024 * 1024)) ]]; then
+    fail "check free disk" "the set-up needs about $need_gb GB free under $ROOT (torch 2.14.1's CUDA build is most of it); free some space"
 fi
 
 if [[ ! -x "$VENV/bin/python" ]]; then
     step "creating $VENV"
-    "$PY" -m venv "$VENV" || fail "create venv" "install the venv module (Debian: apt-get install python3-venv)"
+    venv_args=()
+    [[ "$KEEP_TORCH" == 1 ]] && venv_args=(--system-site-packages)
+    "$PY" -m venv ${venv_args[@]+"${venv_args[@]}"} "$VENV" \
+        || fail "create venv" "install the venv module (Debian: apt-get install python3-venv)"
 fi
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 # pip, quiet, without the local mirror's "Location ... is ignored" noise.
@@ -61,60 +95,101 @@ pip_q() {
     return "${PIPESTATUS[0]}"
 }
 
-step "installing build prerequisites and torch 2.14.1 + torchvision 0.29.1"
-pip_q install 'setuptools>=77,<80.9' wheel ninja psutil \
+if [[ "$KEEP_TORCH" == 1 ]]; then
+    step "keeping the installed torch (MIXSKD_KEEP_TORCH=1)"
+    "$VENV/bin/python" - "$CONSTRAINTS" <<'PY' \
+        || fail "keep torch" "MIXSKD_KEEP_TORCH=1 needs torch and torchvision importable by $VENV/bin/python: create .venv/ over them (python -m venv --system-site-packages .venv with the python that has them) or pip install your torch build into .venv/, then rerun"
+import sys
+import torch
+import torchvision
+with open(sys.argv[1], 'w') as f:
+    f.write(f'torch=={torch.__version__}\ntorchvision=={torchvision.__version__}\n')
+print(f'[setup] torch {torch.__version__} (CUDA {torch.version.cuda}), '
+      f'torchvision {torchvision.__version__}; pinned for pip in {sys.argv[1]}')
+PY
+    PIN=(-c "$CONSTRAINTS")
+else
+    rm -f "$CONSTRAINTS"
+    PIN=()
+fi
+
+step "installing build prerequisites"
+pip_q install ${PIN[@]+"${PIN[@]}"} 'setuptools>=77,<80.9' wheel ninja psutil \
     || fail "install build tools" "check that PyPI is reachable (pip config list) and retry"
-pip_q install torch==2.14.1 torchvision==0.29.1 'numpy<2.5' opencv-python-headless \
-    || fail "install torch" "torch==2.14.1/torchvision==0.29.1 must be reachable by pip; check the index and free disk"
+if [[ "$KEEP_TORCH" == 0 ]]; then
+    step "installing torch 2.14.1 + torchvision 0.29.1"
+    pip_q install torch==2.14.1 torchvision==0.29.1 \
+        || fail "install torch" "torch==2.14.1/torchvision==0.29.1 must be reachable by pip; check the index and free disk. Your own torch (older driver, cu126/cu128): MIXSKD_KEEP_TORCH=1"
+fi
+pip_q install ${PIN[@]+"${PIN[@]}"} 'numpy<2.5' opencv-python-headless \
+    || fail "install numpy" "check that PyPI is reachable; with MIXSKD_KEEP_TORCH=1 your torch may need another numpy"
+
+PLAN_OUT="$(mmcv_plan)" || fail "plan the mmcv build" "tools/mmcv_build_plan.py failed (see above); it needs an importable torch in $VENV"
+eval "$PLAN_OUT"
+step "mmcv target: $MMCV_TARGET ($MMCV_CACHE_KEY)"
+
+if [[ "$MMCV_TARGET" == cuda && -z "$NVCC" ]]; then
+    [[ -n "$NVCC_REJECTED" ]] && step "nvcc of another CUDA major version ignored: $NVCC_REJECTED"
+    step "no nvcc matching torch's CUDA: installing $NVCC_WHEEL from PyPI"
+    pip_q install ${PIN[@]+"${PIN[@]}"} "$NVCC_WHEEL" \
+        || fail "install nvcc" "install the CUDA toolkit of torch's version and set CUDA_HOME to it, or set MIXSKD_MMCV_CUDA=0 for a CPU-only mmcv (nms/roi_align then run on the GPU through torchvision)"
+    eval "$(mmcv_plan)"
+    [[ -n "$NVCC" ]] || fail "find nvcc" "$NVCC_WHEEL installed but no nvcc was found under $VENV's nvidia/*/bin; set CUDA_HOME to a CUDA toolkit of torch's version, or MIXSKD_MMCV_CUDA=0"
+fi
 
 PYTAG="$("$VENV/bin/python" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')"
 find_mmcv_wheel() {
-    local d
-    for d in "$CACHE" "$SHARED_WHEELS"; do
+    local d dirs
+    IFS=: read -r -a dirs <<< "$MMCV_SEARCH_DIRS"
+    for d in "${dirs[@]}"; do
         compgen -G "$d/mmcv-${MMCV_VERSION}-${PYTAG}-${PYTAG}-linux_*.whl" >/dev/null 2>&1 \
             && { ls "$d"/mmcv-${MMCV_VERSION}-${PYTAG}-${PYTAG}-linux_*.whl | head -n1; return 0; }
     done
     return 1
 }
 
-mkdir -p "$CACHE" || fail "create wheel cache" "set MIXSKD_CACHE to a writable folder"
+mkdir -p "$MMCV_WHEEL_DIR" || fail "create wheel cache" "set MIXSKD_CACHE to a writable folder"
 if ! MMCV_WHEEL="$(find_mmcv_wheel)"; then
     command -v g++ >/dev/null 2>&1 \
-        || fail "build mmcv" "no C++ compiler: install g++ (Debian: apt-get install g++), or put a prebuilt wheel in $CACHE"
-    step "building mmcv ${MMCV_VERSION} from source with -std=c++20 (about 20 min on 2 cores; cached afterwards)"
+        || fail "build mmcv" "no C++ compiler: install g++ (Debian: apt-get install g++), or put a prebuilt wheel in $MMCV_WHEEL_DIR"
+    BUILD_ENV=(MMCV_WITH_OPS=1 FORCE_CUDA="$FORCE_CUDA" MAX_JOBS="$MAX_JOBS")
+    if [[ "$MMCV_TARGET" == cuda ]]; then
+        BUILD_ENV+=(TORCH_CUDA_ARCH_LIST="$TORCH_CUDA_ARCH_LIST" CUDA_HOME="$MMCV_CUDA_HOME"
+                    PATH="$(dirname "$NVCC"):$PATH"
+                    CPATH="$CUDA_CPATH${CPATH:+:$CPATH}")
+        step "building mmcv ${MMCV_VERSION} with CUDA kernels for sm ${TORCH_CUDA_ARCH_LIST} with $NVCC, -std=$MMCV_CXX_STD, $MAX_JOBS jobs (minutes on many cores; cached afterwards)"
+    else
+        step "building mmcv ${MMCV_VERSION} (CPU ops) from source with -std=$MMCV_CXX_STD (about 20 min on 2 cores; cached afterwards)"
+    fi
     BUILD="$(mktemp -d)"
     ( cd "$BUILD" \
       && "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==${MMCV_VERSION}" \
       && tar xzf "mmcv-${MMCV_VERSION}.tar.gz" \
       && cd "mmcv-${MMCV_VERSION}" \
-      && sed -i 's/-std=c++14/-std=c++20/g; s/-std=c++17/-std=c++20/g' setup.py \
-      && MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-2}" \
-         "${PIP[@]}" wheel -q --no-build-isolation --no-deps -w "$CACHE" . ) \
-        || fail "build mmcv" "read the compiler output above; common causes: no disk in /tmp, no g++, or a registry error downloading the sdist"
+      && sed -i "s/-std=c++14/-std=${MMCV_CXX_STD}/g; s/-std=c++17/-std=${MMCV_CXX_STD}/g" setup.py \
+      && env "${BUILD_ENV[@]}" \
+         "${PIP[@]}" wheel -q --no-build-isolation --no-deps -w "$MMCV_WHEEL_DIR" . ) \
+        || fail "build mmcv" "read the compiler output above; common causes: no disk in /tmp, no g++, a registry error downloading the sdist, or (CUDA) an nvcc/gcc pair nvcc does not support (MIXSKD_MMCV_CUDA=0 builds CPU ops only)"
     rm -rf "$BUILD"
-    MMCV_WHEEL="$(find_mmcv_wheel)" || fail "build mmcv" "the build finished but left no wheel in $CACHE"
+    MMCV_WHEEL="$(find_mmcv_wheel)" || fail "build mmcv" "the build finished but left no wheel in $MMCV_WHEEL_DIR"
 fi
 step "using mmcv wheel $MMCV_WHEEL"
-pip_q install --no-deps "$MMCV_WHEEL" || fail "install mmcv" "the wheel $MMCV_WHEEL may be corrupt: delete it and rerun"
+pip_q install --no-deps --force-reinstall "$MMCV_WHEEL" || fail "install mmcv" "the wheel $MMCV_WHEEL may be corrupt: delete it and rerun"
 
 step "installing requirements.txt"
-pip_q install -r requirements.txt \
+REQS="$ROOT/requirements.txt"
+if [[ "$KEEP_TORCH" == 1 ]]; then
+    REQS="$VENV/mixskd-requirements-keep-torch.txt"
+    grep -Ev '^(torch|torchvision)([=<>! ]|$)' "$ROOT/requirements.txt" > "$REQS"
+fi
+pip_q install ${PIN[@]+"${PIN[@]}"} -r "$REQS" \
     || fail "install requirements" "check that PyPI is reachable; the failing package is named above"
 step "installing mixskd_mm in editable mode"
 pip_q install --no-deps --no-build-isolation -e . \
     || fail "install mixskd_mm" "pyproject.toml may be broken; run '${PIP[*]} install -e .' to see why"
 
-step "checking imports and the mmcv CPU ops"
-"$VENV/bin/python" - <<'PY' || fail "check installation" "an import failed: see the traceback above"
-import torch
-import mixskd_mm, mmpretrain, mmdet, mmseg  # noqa: F401
-from mmcv.ops import nms, RoIAlign
-boxes = torch.tensor([[0., 0., 10., 10.], [1., 1., 10., 10.], [20., 20., 30., 30.]])
-_, keep = nms(boxes, torch.tensor([0.9, 0.8, 0.7]), 0.5)
-assert keep.tolist() == [0, 2], keep
-out = RoIAlign((2, 2), 1.0, 0)(torch.ones(1, 1, 8, 8), torch.tensor([[0., 0., 0., 4., 4.]]))
-assert out.shape == (1, 1, 2, 2) and torch.allclose(out, torch.ones_like(out))
-print(f'[setup] ok: torch {torch.__version__}, mmcv ops run on CPU')
-PY
-echo "$WANT_STAMP" > "$STAMP_FILE"
+step "checking the installation (tools/check_env.py)"
+"$VENV/bin/python" "$ROOT/tools/check_env.py" \
+    || fail "check installation" "tools/check_env.py names each problem and its fix above"
+stamp_of "$MMCV_CACHE_KEY" > "$STAMP_FILE"
 step "done: activate with 'source .venv/bin/activate'"
