@@ -104,6 +104,19 @@ def test_no_matching_nvcc_names_the_pypi_wheel(tmp_path, cuda, spec):
     assert 'release 11.8' in p['NVCC_REJECTED']
 
 
+def test_system_nvcc_gets_the_wheels_headers_too(tmp_path):
+    # torch's CUDA headers need cusparse.h etc.; a toolkit may lack them
+    # while torch's nvidia-* wheels have them.
+    _fake_nvcc(tmp_path / 'cuda' / 'bin', '13.0')
+    (tmp_path / 'site' / 'nvidia' / 'cu13' / 'include').mkdir(parents=True)
+    p = plan(tmp_path, '--torch-version', '2.14.1', '--torch-cuda', '13.0',
+             '--capabilities', '9.0',
+             env={'CUDA_HOME': str(tmp_path / 'cuda')})
+    assert p['MMCV_CUDA_HOME'] == str(tmp_path / 'cuda')
+    assert p['CUDA_CPATH'] == str(
+        tmp_path / 'site' / 'nvidia' / 'cu13' / 'include')
+
+
 def test_nvcc_from_the_pypi_wheel_brings_its_headers(tmp_path):
     site = tmp_path / 'site' / 'nvidia'
     nvcc = _fake_nvcc(site / 'cu13' / 'bin', '13.0')

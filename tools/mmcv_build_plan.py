@@ -23,7 +23,8 @@ Prints shell assignments (``KEY='value'``, one a line) for ``eval``:
 - ``NVCC``, ``MMCV_CUDA_HOME``, ``CUDA_CPATH``: an nvcc whose major version is
   torch's (on PATH, under ``CUDA_HOME``/``CUDA_PATH``, /usr/local/cuda or an
   ``nvidia/*/bin`` of site-packages), with the include folders of the
-  ``nvidia-*`` wheels when it came from one. Empty when none matches;
+  ``nvidia-*`` wheels (cuSPARSE, cuBLAS ... headers that torch's headers
+  need and a bare toolkit may lack). Empty when none matches;
   ``NVCC_WHEEL`` then names the PyPI package to install
   (``nvidia-cuda-nvcc-cu12==12.8.*``, ``nvidia-cuda-nvcc==13.0.*``) and
   ``NVCC_REJECTED`` the compilers found with another major version.
@@ -151,15 +152,15 @@ def pick_nvcc(found: List[Tuple[str, Optional[Tuple[int, int]]]],
 def cuda_env(nvcc: str, site_packages: str) -> Tuple[str, str]:
     """``(CUDA_HOME, CPATH)`` for a found nvcc.
 
-    An nvcc from an ``nvidia-*`` wheel lacks the runtime and library headers
-    of a toolkit; they are in the other ``nvidia/*/include`` folders.
+    torch's ATen/cuda headers include cuBLAS, cuSPARSE, cuSOLVER and cuRAND
+    headers, which a minimal toolkit (or the nvidia-cuda-nvcc wheel) lacks
+    but the ``nvidia-*`` wheels that torch's CUDA build installed carry in
+    ``site-packages/nvidia/*/include``. They go on CPATH, which the compilers
+    search after the toolkit's own ``-I`` folders.
     """
     home = osp.dirname(osp.dirname(nvcc))
-    nvidia = osp.join(site_packages, 'nvidia')
-    if osp.realpath(home).startswith(osp.realpath(nvidia) + os.sep):
-        return home, ':'.join(sorted(glob.glob(osp.join(nvidia, '*',
-                                                        'include'))))
-    return home, ''
+    return home, ':'.join(sorted(glob.glob(
+        osp.join(site_packages, 'nvidia', '*', 'include'))))
 
 
 def make_plan(python_tag: str, torch_version: str, torch_cuda: Optional[str],
