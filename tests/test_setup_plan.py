@@ -180,3 +180,22 @@ def test_live_defaults_on_this_cpu_machine(tmp_path):
     key = 'py{}{}-torch{}-cpu'.format(*sys.version_info[:2],
                                       torch.__version__.split('+')[0])
     assert f'MMCV_CACHE_KEY={key}' in res.stdout
+
+
+@pytest.mark.parametrize('var,value,fix', [
+    ('MIXSKD_KEEP_TORCH', 'yes', 'set it to 1 (keep the installed torch)'),
+    ('MIXSKD_MMCV_CUDA', '1', 'set it to 0 (CPU-only mmcv)'),
+])
+def test_setup_env_refuses_bad_switches_first(tmp_path, var, value, fix):
+    # A copy of the script in an empty project: it must stop before it
+    # creates or installs anything.
+    (tmp_path / 'tools').mkdir()
+    script = tmp_path / 'tools' / 'setup_env.sh'
+    script.write_text((ROOT / 'tools' / 'setup_env.sh').read_text())
+    res = subprocess.run(['bash', str(script)], capture_output=True,
+                         text=True, timeout=60,
+                         env=dict(os.environ, **{var: value}))
+    assert res.returncode == 1
+    assert f'FAILED at step: read {var}' in res.stderr
+    assert f"{fix}" in res.stderr and f"not '{value}'" in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['tools']
