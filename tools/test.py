@@ -79,8 +79,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--wait-time', type=float, default=2,
         help='seconds each shown image stays (--show)')
     parser.add_argument(
-        '--interval', type=int, default=1,
-        help='draw every N-th sample (mmpretrain configs)')
+        '--interval', type=int,
+        help='draw every N-th test iteration. Defaults to 1 with '
+        'mmpretrain configs (as its tool) and to the hook\'s own interval '
+        'otherwise (mmseg: 50; mmdet draws every image).')
     parser.add_argument(
         '--tta', action='store_true',
         help='test-time augmentation: the config\'s tta_model and '
@@ -137,7 +139,7 @@ def show_predictions(cfg: Config, args: argparse.Namespace) -> None:
     Args:
         cfg (Config): The config; changed in place.
         args (argparse.Namespace): ``show``, ``show_dir``, ``wait_time``,
-            ``interval``.
+            ``interval`` (None: mmpretrain 1, others the hook's own).
 
     Raises:
         ValueError: If ``default_hooks.visualization`` is missing.
@@ -152,8 +154,10 @@ def show_predictions(cfg: Config, args: argparse.Namespace) -> None:
     if args.show:
         hook.update(show=True, wait_time=args.wait_time)
     scope = cfg.get('default_scope')
+    if args.interval is not None:
+        hook.update(interval=args.interval)
     if scope == 'mmpretrain':
-        hook.update(enable=True, interval=args.interval)
+        hook.update(enable=True, interval=args.interval or 1)
         if args.show_dir is not None:
             hook.update(out_dir=args.show_dir)
         return
