@@ -245,6 +245,8 @@ def test_dist_train_two_cpu_processes(project):
         PORT=str(_free_port()),
         PYTHONPATH=str(project))
     assert 'initialised a gloo process group of 2 CPU processes' in log
+    assert 'destroying the process group (2 processes) before exit' in log
+    assert 'terminate called' not in log
     assert 'these norm layers train as BN' in log
     assert 'model.backbone.norm_cfg' in log
     assert 'Iter(train) [4/4]' in log
@@ -279,6 +281,8 @@ def test_dist_train_two_cpu_processes(project):
         PORT=str(_free_port()),
         PYTHONPATH=str(project))
     assert 'initialised a gloo process group of 2 CPU processes' in log
+    assert 'destroying the process group (2 processes) before exit' in log
+    assert 'terminate called' not in log
     metrics = json.loads(out.read_text())
     assert 0. <= metrics['accuracy/top1'] <= 100.
 

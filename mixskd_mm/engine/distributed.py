@@ -128,6 +128,8 @@ def teardown_distributed(succeeded: bool = True) -> bool:
         return False
     if succeeded:
         dist.barrier()
+    _log(f'destroying the process group ({dist.get_world_size()} '
+         f'processes) before exit{"" if succeeded else " after an error"}')
     dist.destroy_process_group()
     return True
 
