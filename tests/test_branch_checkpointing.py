@@ -6,6 +6,7 @@ after optimizer steps must be bit-for-bit those of the plain model
 (``torch.equal``), while fewer activations are stored for backward.
 """
 import copy
+import io
 
 import pytest
 import torch
@@ -135,9 +136,18 @@ def test_eval_and_state_dict_unchanged():
     x = torch.randn(2, 3, 16, 16)
     with torch.no_grad():
         assert torch.equal(plain(x), cp(x))
-    # A deep copy keeps the checkpointed forward of the backbone stages.
-    copied = copy.deepcopy(cp)
-    assert copied.backbone.layer1.forward.__self__ is copied.backbone.layer1
+    # A deep copy (EMA) and a pickled model keep the checkpointed forward of
+    # the backbone stages, bound to their own stage.
+    buffer = io.BytesIO()
+    torch.save(cp, buffer)
+    buffer.seek(0)
+    for other in (copy.deepcopy(cp), torch.load(buffer, weights_only=False)):
+        assert other.backbone.layer1.forward.stage is other.backbone.layer1
+        other.train()
+        plain.train()
+        losses, _, saved = loss_and_grads(other)
+        assert torch.isfinite(sum(losses.values()))
+        assert saved < loss_and_grads(plain)[2]  # still checkpointing
 
 
 def test_frozen_running_stats_restores_the_statistics():

@@ -16,7 +16,6 @@ Memory: of each checkpointed block only its input stays alive until
 backward; its internal activations exist again only while that block's
 gradient is computed. Time: one extra forward of the checkpointed blocks.
 """
-import types
 from contextlib import contextmanager, nullcontext
 from functools import partial
 from typing import Iterable, Iterator, Tuple
@@ -87,8 +86,14 @@ def checkpointed_blocks(blocks: Iterable[nn.Module], x: Tensor) -> Tensor:
     return x
 
 
-def _checkpointed_forward(self: nn.Sequential, x: Tensor) -> Tensor:
-    return checkpointed_blocks(self, x)
+class _CheckpointedForward:
+    """A stage's ``forward`` that checkpoints its blocks (picklable)."""
+
+    def __init__(self, stage: nn.Sequential):
+        self.stage = stage
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return checkpointed_blocks(self.stage, x)
 
 
 def enable_checkpointing(stage: nn.Sequential) -> None:
@@ -97,7 +102,8 @@ def enable_checkpointing(stage: nn.Sequential) -> None:
     For stages whose ``forward`` belongs to someone else (the backbone's
     ``ResLayer``s, called by ``ResNet.forward``): the instance's ``forward``
     becomes :func:`checkpointed_blocks` over its children. The module tree
-    and the state dict keys do not change; a deep copy keeps the behaviour.
+    and the state dict keys do not change; a deep copy or a pickled model
+    keeps the behaviour.
 
     Args:
         stage (nn.Sequential): A sequence of single-tensor blocks.
@@ -109,4 +115,4 @@ def enable_checkpointing(stage: nn.Sequential) -> None:
         raise TypeError(
             'enable_checkpointing wraps the blocks of an nn.Sequential stage '
             f'(a ResNet ResLayer); got {type(stage).__name__}')
-    stage.forward = types.MethodType(_checkpointed_forward, stage)
+    stage.forward = _CheckpointedForward(stage)
