@@ -311,6 +311,24 @@ def write_metrics(metrics: Dict[str, Any], out: str) -> None:
     dump(to_plain(metrics), out, **kwargs)
 
 
+def run_test(cfg: Config, predictions: Optional[str],
+             scope: Optional[str]) -> Dict[str, Any]:
+    """Build the Runner and test; the Runner is freed on return.
+
+    Args:
+        cfg (Config): The final config.
+        predictions (str, optional): A .pkl path for the predictions.
+        scope (str, optional): The default scope.
+
+    Returns:
+        dict: The metrics.
+    """
+    runner = build_runner(cfg)
+    if predictions is not None:
+        add_prediction_dump(runner, predictions, scope)
+    return runner.test()
+
+
 def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     """Test from the command line.
 
@@ -326,10 +344,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     kind = None if args.out is None else out_kind(
         args.out, args.out_item, scope)
     with distributed_run(cfg):
-        runner = build_runner(cfg)
-        if kind == 'pred':
-            add_prediction_dump(runner, args.out, scope)
-        metrics = runner.test()
+        metrics = run_test(cfg, args.out if kind == 'pred' else None, scope)
         if kind == 'metrics':  # inside: the rank is known until teardown
             write_metrics(metrics, args.out)
     return metrics

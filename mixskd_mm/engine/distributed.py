@@ -12,6 +12,7 @@ use them through :func:`distributed_run`::
 """
 import contextlib
 import datetime
+import gc
 import logging
 import os
 from typing import Any, Iterator, List, Optional
@@ -116,6 +117,9 @@ def teardown_distributed(succeeded: bool = True) -> bool:
     rank shuts its group down while a peer still talks to it. After an
     error there is no barrier (the failed rank's peers may never reach it):
     the group is destroyed at once and the error goes on to the caller.
+    Then a garbage collection frees the Runner and its DDP model when the
+    caller holds no reference to them (build and run the Runner inside the
+    ``with distributed_run(cfg)`` block, keep no reference after it).
 
     Args:
         succeeded (bool): Whether the run finished without an exception.
@@ -131,6 +135,9 @@ def teardown_distributed(succeeded: bool = True) -> bool:
     _log(f'destroying the process group ({dist.get_world_size()} '
          f'processes) before exit{"" if succeeded else " after an error"}')
     dist.destroy_process_group()
+    # DDP's reducer still holds the group: free a model nobody references
+    # any more now, while the interpreter is whole, not during finalisation.
+    gc.collect()
     return True
 
 
