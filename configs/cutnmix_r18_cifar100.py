@@ -42,7 +42,7 @@ model = dict(
     temperature=3.0,
     feat_mode='attention',
     loss_weights=dict(
-        ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0),
+        mix_ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0),
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',
         mix_mode='cutnmix',

@@ -17,7 +17,8 @@
 #   --cfg-options model.train_on=mixed \
 #     model.data_preprocessor.type=MixSKDDataPreprocessor \
 #     model.data_preprocessor.mix_mode=mixup model.data_preprocessor.alpha=0.2
-#   (or mix_mode=cutmix alpha=1.0)
+#   (or mix_mode=cutmix alpha=1.0); the CE terms are then logged as
+#   loss_mix_ce and loss_teacher_mix_ce (still weighted by ce, teacher_ce).
 # Initialisation: the MixSKD authors' (as in
 # configs/mixskd_r18_cifar100.py), shared by every recipe so that the
 # comparison starts from the same kind of weights.

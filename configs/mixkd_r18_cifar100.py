@@ -66,7 +66,7 @@ model = dict(
             head=dict(
                 type='LinearClsHead', num_classes=100, in_channels=2048)),
         checkpoint='work_dirs/baseline_r50_cifar100/teacher.pth'),
-    loss_weights=dict(ce=0.1, kd=0.9),
+    loss_weights=dict(mix_ce=0.1, kd=0.9),
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',
         mix_mode='partial_mixup',

@@ -11,12 +11,11 @@ from mmengine.config import Config
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
-from mixskd_mm.models.losses import (  # noqa: E402
-    kd_kl_div,
-    peer_feature_mutual,  # noqa
-    peer_mixed_ce,
-    peer_mutual_kd,
-    self_ensemble_kd)
+from mmpretrain.models.losses import CrossEntropyLoss  # noqa: E402
+
+from mixskd_mm.models.losses import loss_kd, loss_mix_ce  # noqa: E402
+from mixskd_mm.models.losses.cutnmix_losses import (  # noqa: E402
+    loss_ensemble_kd, loss_feat_mutual, loss_mutual_kd)
 
 TINY = dict(
     type='CutnMixOnlineDistiller',
@@ -29,7 +28,10 @@ TINY = dict(
         num_patches=3,
         seed=0,
         **dtu.NORM))
-TERMS = {'loss_ce', 'loss_mutual_kd', 'loss_feat_mutual', 'loss_ensemble_kd'}
+TERMS = {
+    'loss_mix_ce', 'loss_mutual_kd', 'loss_feat_mutual', 'loss_ensemble_kd'
+}
+CE = CrossEntropyLoss()
 LN3 = math.log(3.0)
 
 
@@ -38,45 +40,45 @@ def kl(p, q):
 
 
 # --- loss terms against hand computations ---------------------------------
-def test_peer_mixed_ce_sums_over_peers():
+def test_loss_mix_ce_sums_over_peers():
     z = torch.tensor([[0., LN3], [LN3, 0.]])  # softmax [1/4, 3/4], [3/4, 1/4]
     labels, lam, index = (torch.tensor([1, 0]), torch.tensor([0.25, 0.25]),
                           torch.tensor([1, 0]))
     one = 0.25 * math.log(4 / 3) + 0.75 * math.log(4)
-    assert peer_mixed_ce([z, z], labels, lam, index).item() == (
+    assert loss_mix_ce([CE, CE], [z, z], labels, lam, index).item() == (
         pytest.approx(2 * one))
 
 
-def test_peer_mutual_kd_averages_over_the_other_peers():
+def test_loss_mutual_kd_averages_over_the_other_peers():
     u = torch.tensor([[0., LN3]])  # [1/4, 3/4]
     v = torch.tensor([[0., 0.]])  # [1/2, 1/2]
     p_u, p_v = [0.25, 0.75], [0.5, 0.5]
     # Two peers: KD(u <- v) + KD(v <- u).
-    two = peer_mutual_kd([u, v], temperature=1.0)
+    two = loss_mutual_kd([u, v], temperature=1.0)
     assert two.item() == pytest.approx(kl(p_v, p_u) + kl(p_u, p_v))
     # Three peers u, u, v: peers 0 and 1 get (0 + KD(u <- v)) / 2 each,
     # peer 2 gets (KD(v <- u) + KD(v <- u)) / 2.
-    three = peer_mutual_kd([u, u, v], temperature=1.0)
+    three = loss_mutual_kd([u, u, v], temperature=1.0)
     assert three.item() == pytest.approx(kl(p_v, p_u) + kl(p_u, p_v))
     # Temperature: T^2 KL of the softened distributions.
-    hot = peer_mutual_kd([2 * u, v], temperature=2.0)
+    hot = loss_mutual_kd([2 * u, v], temperature=2.0)
     assert hot.item() == pytest.approx(4 * (kl(p_v, p_u) + kl(p_u, p_v)))
 
 
-def test_peer_mutual_kd_detaches_every_target():
+def test_loss_mutual_kd_detaches_every_target():
     z0 = torch.tensor([[0., LN3]], requires_grad=True)
     z1 = torch.tensor([[1., -1.]], requires_grad=True)
-    peer_mutual_kd([z0, z1], temperature=3.0).backward()
+    loss_mutual_kd([z0, z1], temperature=3.0).backward()
     # Peer 0's gradient is that of its own student term only.
     ref = z0.detach().clone().requires_grad_()
-    kd_kl_div(ref, z1.detach(), 3.0).backward()
+    loss_kd(ref, z1.detach(), 3.0).backward()
     torch.testing.assert_close(z0.grad, ref.grad)
 
 
-def test_peer_feature_mutual_mse_and_attention():
+def test_loss_feat_mutual_mse_and_attention():
     f0 = torch.zeros(1, 2, 2, 2, requires_grad=True)
     f1 = torch.ones(1, 2, 2, 2, requires_grad=True)
-    loss = peer_feature_mutual([f0, f1], mode='mse')
+    loss = loss_feat_mutual([f0, f1], mode='mse')
     assert loss.item() == pytest.approx(2.0)  # MSE 1 in each direction
     loss.backward()
     # f0 only gets d/df0 MSE(f0, sg f1) = 2 (f0 - f1) / 8.
@@ -86,18 +88,18 @@ def test_peer_feature_mutual_mse_and_attention():
     a1 = torch.tensor([[[[2., 2.]]]])
     a = 1 / math.sqrt(2)
     one_way = ((1 - a)**2 + a**2) / 2
-    assert peer_feature_mutual([a0, a1]).item() == pytest.approx(2 * one_way)
+    assert loss_feat_mutual([a0, a1]).item() == pytest.approx(2 * one_way)
     with pytest.raises(ValueError, match="'l1'"):
-        peer_feature_mutual([a0, a1], mode='l1')
+        loss_feat_mutual([a0, a1], mode='l1')
     with pytest.raises(ValueError, match='at least 2 peers'):
-        peer_feature_mutual([a0])
+        loss_feat_mutual([a0])
 
 
-def test_self_ensemble_kd_uses_the_detached_mean_of_all_peers():
+def test_loss_ensemble_kd_uses_the_detached_mean_of_all_peers():
     z0 = torch.tensor([[0., LN3]], requires_grad=True)  # [1/4, 3/4]
     z1 = torch.tensor([[LN3, 0.]], requires_grad=True)  # [3/4, 1/4]
     # Mean logits [ln3 / 2, ln3 / 2]: the uniform distribution.
-    loss = self_ensemble_kd([z0, z1], temperature=1.0)
+    loss = loss_ensemble_kd([z0, z1], temperature=1.0)
     assert loss.item() == pytest.approx(
         kl([0.5, 0.5], [0.25, 0.75]) + kl([0.5, 0.5], [0.75, 0.25]))
     loss.backward()
@@ -119,7 +121,7 @@ PEER1 = {'peers.0.backbone', 'peers.0.head'}
 
 
 @pytest.mark.parametrize(
-    'term, owners', [('loss_ce', PEER0 | PEER1),
+    'term, owners', [('loss_mix_ce', PEER0 | PEER1),
                      ('loss_mutual_kd', PEER0 | PEER1),
                      ('loss_feat_mutual', {'backbone', 'peers.0.backbone'}),
                      ('loss_ensemble_kd', PEER0 | PEER1)])
@@ -160,7 +162,7 @@ def test_peers_are_independent_and_initialised_by_their_init_cfg():
 def test_default_weights_and_feature_modes():
     model = dtu.build(TINY)
     assert model.loss_weights == dict(
-        ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0)
+        mix_ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0)
     assert model.temperature == 3.0 and model.num_peers == 2
     mse = dtu.build(dict(TINY, feat_mode='mse'))
     assert mse.loss_weights['feat_mutual'] == 1.0
@@ -225,3 +227,8 @@ def test_recipes_share_the_mixskd_schedule(dataset):
         assert cfg[key] == ref[key], key
     assert cfg.model.num_peers == 2
     assert cfg.model.data_preprocessor.mix_mode == 'cutnmix'
+
+
+def test_former_weight_name_ce_is_refused_naming_its_new_name():
+    with pytest.raises(KeyError, match="'ce' is now 'mix_ce'"):
+        dtu.build(dict(TINY, loss_weights=dict(ce=1.0)))

@@ -118,7 +118,7 @@ def test_branch_heads_freeze_without_their_terms():
 
 def test_cutnmix_peer_heads_freeze_when_only_features_train_them():
     model = dtu.build(dict(CUTNMIX, loss_weights=dict(
-        ce=0, mutual_kd=0, ensemble_kd=0, feat_mutual=100.0)))
+        mix_ce=0, mutual_kd=0, ensemble_kd=0, feat_mutual=100.0)))
     assert model.frozen_parts == ('peers.0.head', )
     start = snapshot(model)
     train(model, steps=5)

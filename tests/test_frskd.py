@@ -10,11 +10,10 @@ from mmengine.config import Config
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
-from mixskd_mm.models.losses import (  # noqa: E402
-    frskd_attention,
-    frskd_ce,  # noqa: E402
-    frskd_kd,
-    mixed_cross_entropy)
+from mmpretrain.models.losses import CrossEntropyLoss  # noqa: E402
+
+from mixskd_mm.models.losses import loss_ce, loss_kd, loss_mix_ce  # noqa
+from mixskd_mm.models.losses.frskd_losses import loss_at  # noqa: E402
 from mixskd_mm.models.utils.mixing import MixBatch  # noqa: E402
 
 TINY = dict(
@@ -32,24 +31,28 @@ MIXED = dict(
         seed=0,
         **dtu.NORM))
 TERMS = {'loss_ce', 'loss_teacher_ce', 'loss_kd', 'loss_at'}
+MIXED_TERMS = {'loss_mix_ce', 'loss_teacher_mix_ce', 'loss_kd', 'loss_at'}
+CE = CrossEntropyLoss()
 LN3 = math.log(3.0)
 
 
 # --- loss terms against hand computations ---------------------------------
-def test_frskd_ce_plain_and_mixed():
+def test_ce_plain_and_mixed():
     z = torch.tensor([[0., LN3], [LN3, 0.]])  # softmax [1/4, 3/4], [3/4, 1/4]
     labels = torch.tensor([1, 0])
-    assert frskd_ce(z, labels).item() == pytest.approx(math.log(4 / 3))
+    assert loss_ce([CE], [z], labels).item() == pytest.approx(
+        math.log(4 / 3))
     lam, index = torch.tensor([0.25, 0.25]), torch.tensor([1, 0])
     # each row: 0.25 * CE(own label) + 0.75 * CE(partner's label)
     expected = 0.25 * math.log(4 / 3) + 0.75 * math.log(4)
-    assert frskd_ce(z, labels, lam, index).item() == pytest.approx(expected)
+    assert loss_mix_ce([CE], [z], labels, lam, index).item() == \
+        pytest.approx(expected)
 
 
-def test_frskd_kd_is_t2_kl_and_detaches_the_teacher():
+def test_loss_kd_is_t2_kl_and_detaches_the_teacher():
     s = torch.zeros(1, 2, requires_grad=True)
     t = torch.tensor([[0., 2 * LN3]], requires_grad=True)  # /T=2: [0, ln 3]
-    loss = frskd_kd(s, t, temperature=2.0)
+    loss = loss_kd(s, t, temperature=2.0)
     p = [0.25, 0.75]
     expected = 4 * sum(pi * math.log(pi / 0.5) for pi in p)
     assert loss.item() == pytest.approx(expected)
@@ -59,14 +62,14 @@ def test_frskd_kd_is_t2_kl_and_detaches_the_teacher():
     torch.testing.assert_close(s.grad, torch.tensor([[0.5, -0.5]]))
 
 
-def test_frskd_attention_sums_levels_and_detaches_refined():
+def test_loss_at_sums_levels_and_detaches_refined():
     # Level 1: student attention [1, 0.5] / |.|; teacher [1, 1] / sqrt(2).
     s1 = torch.tensor([[[[1., 1.]], [[1., 0.]]]], requires_grad=True)
     r1 = torch.tensor([[[[2., 2.]]]], requires_grad=True)
     # Level 2: identical attention maps -> 0.
     s2 = torch.tensor([[[[3., 4.]]]], requires_grad=True)
     r2 = torch.tensor([[[[3., 4.]], [[3., 4.]]]], requires_grad=True)
-    loss = frskd_attention([s1, s2], [r1, r2])
+    loss = loss_at([s1, s2], [r1, r2])
     a, n = 1 / math.sqrt(2), math.sqrt(1.25)
     assert loss.item() == pytest.approx(
         ((1 / n - a)**2 + (0.5 / n - a)**2) / 2)
@@ -74,7 +77,7 @@ def test_frskd_attention_sums_levels_and_detaches_refined():
     assert r1.grad is None and r2.grad is None
     assert s1.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='level by level'):
-        frskd_attention([s1, s2], [r1])
+        loss_at([s1, s2], [r1])
 
 
 # --- the classifier ---------------------------------------------------------
@@ -138,8 +141,9 @@ def test_mixed_mode_trains_on_the_mixed_batch_with_mixed_labels():
     labels = model.gt_labels(data['data_samples'])
     stages = model.backbone(mix.mixed)  # BN in train mode: batch statistics
     logits = model.head(model.neck((stages[-1], )))
-    expected = mixed_cross_entropy(logits, labels, mix.lam, mix.index)
-    torch.testing.assert_close(losses['loss_ce'], expected)
+    assert set(losses) == MIXED_TERMS
+    expected = loss_mix_ce([CE], [logits], labels, mix.lam, mix.index)
+    torch.testing.assert_close(losses['loss_mix_ce'], expected)
 
 
 def test_mixed_mode_without_mix_says_what_to_do():
@@ -159,7 +163,7 @@ def test_mixed_mode_default_preprocessor_is_mixup():
     assert set(
         model.loss(
             torch.zeros(4, 3, 16, 16),
-            dtu.batch()['data_samples'], mix)) == TERMS
+            dtu.batch()['data_samples'], mix)) == MIXED_TERMS
 
 
 @pytest.mark.parametrize(
@@ -200,7 +204,8 @@ def test_cifar_recipe_mixed_variant_trains():
     cfg.model.data_preprocessor.update(
         type='MixSKDDataPreprocessor', mix_mode='mixup', alpha=0.2)
     log = dtu.train_steps(cfg, steps=1)[0]
-    assert TERMS < set(log) and all(math.isfinite(v) for v in log.values())
+    assert MIXED_TERMS < set(log)
+    assert all(math.isfinite(v) for v in log.values())
 
 
 @pytest.mark.parametrize('dataset', ['cifar100', 'imagenet'])

@@ -20,7 +20,7 @@ WITH_T = ['MixSKDClassifier', 'FRSKDClassifier', 'CutnMixOnlineDistiller',
           'KDClassifier']
 ALL = WITH_T + ['MixKDClassifier']
 WEIGHT = dict(MixSKDClassifier='teacher_ce', FRSKDClassifier='at',
-              CutnMixOnlineDistiller='ce', KDClassifier='kd',
+              CutnMixOnlineDistiller='mix_ce', KDClassifier='kd',
               MixKDClassifier='kd')
 
 

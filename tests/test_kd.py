@@ -10,7 +10,7 @@ from mmengine.config import Config
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
-from mixskd_mm.models.losses import kd_hard_ce, kd_soft_kl  # noqa: E402
+from mixskd_mm.models.losses import loss_kd  # noqa: E402
 
 TERMS = {'loss_ce', 'loss_kd'}
 LN3 = math.log(3.0)
@@ -34,24 +34,6 @@ def teacher(tmp_path):
     return dict(config=saved['config'], checkpoint=str(path)), saved
 
 
-def test_kd_hard_ce():
-    z = torch.tensor([[0., LN3]])  # softmax [1/4, 3/4]
-    assert kd_hard_ce(z, torch.tensor([1])).item() == pytest.approx(
-        math.log(4 / 3))
-
-
-def test_kd_soft_kl_is_t2_kl_with_a_detached_teacher():
-    s = torch.zeros(1, 2, requires_grad=True)
-    t = torch.tensor([[0., 4 * LN3]], requires_grad=True)  # /4: [0, ln 3]
-    loss = kd_soft_kl(s, t, temperature=4.0)
-    p = [0.25, 0.75]
-    assert loss.item() == pytest.approx(16 * sum(pi * math.log(pi / 0.5)
-                                                 for pi in p))
-    loss.backward()
-    assert t.grad is None
-    torch.testing.assert_close(s.grad, 4 * torch.tensor([[0.25, -0.25]]))
-
-
 def test_loss_on_the_originals(teacher):
     spec, _ = teacher
     model = dtu.build(tiny(spec))
@@ -62,10 +44,32 @@ def test_loss_on_the_originals(teacher):
     labels = model.gt_labels(data['data_samples'])
     logits = model.head(model.extract_feat(data['inputs']))
     teacher_logits = model.teacher(data['inputs'])
-    torch.testing.assert_close(losses['loss_ce'],
-                               0.1 * kd_hard_ce(logits, labels))
+    # loss_ce is what the head's own loss gives a plain ImageClassifier.
+    plain = model.head.loss(model.extract_feat(data['inputs']),
+                            data['data_samples'])['loss']
+    torch.testing.assert_close(losses['loss_ce'], 0.1 * plain)
+    torch.testing.assert_close(
+        losses['loss_ce'],
+        0.1 * torch.nn.functional.cross_entropy(logits, labels))
     torch.testing.assert_close(losses['loss_kd'],
-                               0.9 * kd_soft_kl(logits, teacher_logits, 4.0))
+                               0.9 * loss_kd(logits, teacher_logits, 4.0))
+
+
+def test_head_loss_label_smoothing_changes_loss_ce(teacher):
+    spec, _ = teacher
+    smooth = dict(
+        dtu.tiny_head(),
+        loss=dict(type='LabelSmoothLoss', label_smooth_val=0.5,
+                  loss_weight=7.0))
+    model = dtu.build(tiny(spec, head=smooth))
+    data = model.data_preprocessor(dtu.batch(), True)
+    losses = model(**data, mode='loss')
+    logits = model.head(model.extract_feat(data['inputs']))
+    labels = model.gt_labels(data['data_samples'])
+    k = logits.size(1)
+    target = 0.5 * torch.nn.functional.one_hot(labels, k) + 0.5 / k
+    expected = -(target * logits.log_softmax(1)).sum(1).mean()
+    torch.testing.assert_close(losses['loss_ce'], 0.1 * 7.0 * expected)
 
 
 @pytest.mark.parametrize('term', sorted(TERMS))

@@ -12,13 +12,24 @@ from mmengine.optim import build_optim_wrapper
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
+from mmpretrain.models.losses import CrossEntropyLoss  # noqa: E402
+
 from mixskd_mm.models.losses import (  # noqa: E402
-    mixed_cross_entropy,
-    mixkd_ce,
-    mixkd_distill)
+    loss_kd, loss_mix_ce, std_normalize_logits)
 from mixskd_mm.models.utils.teacher import FrozenTeacher  # noqa: E402
 
-TERMS = {'loss_ce', 'loss_kd'}
+TERMS = {'loss_mix_ce', 'loss_kd'}
+CE = CrossEntropyLoss()
+
+
+def std_mix_ce(z, labels, lam, index):
+    """MixKDClassifier's ``loss_mix_ce`` (unweighted, default head loss)."""
+    return loss_mix_ce([CE], [std_normalize_logits(z)], labels, lam, index)
+
+
+def std_kd(s, t):
+    """MixKDClassifier's ``loss_kd`` (unweighted)."""
+    return loss_kd(std_normalize_logits(s), std_normalize_logits(t))
 
 
 def tiny(teacher: dict, **overrides) -> dict:
@@ -47,7 +58,7 @@ def teacher(tmp_path):
 
 
 # --- loss terms against hand computations ---------------------------------
-def test_mixkd_ce_reads_the_std_normalised_logits():
+def test_mix_ce_reads_the_std_normalised_logits():
     # [c, 0, 0] has unbiased std c / sqrt(3): normalised [sqrt(3), 0, 0]
     # for every scale c, softmax [e, 1, 1] / (e + 2) with e = exp(sqrt(3)).
     e = math.exp(math.sqrt(3))
@@ -58,21 +69,21 @@ def test_mixkd_ce_reads_the_std_normalised_logits():
     expected = -(log_p[0] + 0.25 * log_p[1] + 0.75 * log_p[0]) / 2
     for c in (math.log(2), 5.0):
         z = torch.tensor([[c, 0., 0.]] * 2)
-        loss = mixkd_ce(z, labels, lam, index)
+        loss = std_mix_ce(z, labels, lam, index)
         assert loss.item() == pytest.approx(expected, rel=1e-6)
     # Not the CE of the raw logits (what this term was before).
-    raw = mixed_cross_entropy(z, labels, lam, index)
+    raw = loss_mix_ce([CE], [z], labels, lam, index)
     assert abs(raw.item() - expected) > 0.1
 
 
-def test_mixkd_ce_equals_the_released_formula_value_and_gradient():
+def test_mix_ce_equals_the_released_formula_value_and_gradient():
     g = torch.Generator().manual_seed(0)
     z = (3 * torch.randn(6, 10, generator=g)).requires_grad_()
     labels = torch.randint(0, 10, (6, ), generator=g)
     lam = torch.rand(6, generator=g)
     lam[::2] = 1.0  # unmixed samples
     index = torch.randperm(6, generator=g)
-    loss = mixkd_ce(z, labels, lam, index)
+    loss = std_mix_ce(z, labels, lam, index)
     (grad, ) = torch.autograd.grad(loss, z)
     # MIXSTDLoss: -log_softmax(logit_s / stds) * target, summed, / batch.
     target = (lam[:, None] * F.one_hot(labels, 10) +
@@ -84,16 +95,16 @@ def test_mixkd_ce_equals_the_released_formula_value_and_gradient():
     torch.testing.assert_close(grad, ref_grad)
 
 
-def test_mixkd_distill_standardises_logits_without_temperature():
+def test_kd_standardises_logits_without_temperature():
     s = torch.tensor([[1., -1.]], requires_grad=True)  # std sqrt(2)
     # Same direction, three times the scale: identical after standardising.
-    assert mixkd_distill(s, torch.tensor([[3., -3.]])).item() == (
+    assert std_kd(s, torch.tensor([[3., -3.]])).item() == (
         pytest.approx(0.0, abs=1e-6))
     t = torch.tensor([[-2., 2.]], requires_grad=True)
     a = 1 / math.sqrt(2)  # both become [+-a, -+a]
     p_s = [1 / (1 + math.exp(-2 * a)), 1 / (1 + math.exp(2 * a))]
     p_t = p_s[::-1]
-    loss = mixkd_distill(s, t)
+    loss = std_kd(s, t)
     assert loss.item() == pytest.approx(
         sum(pt * math.log(pt / ps) for pt, ps in zip(p_t, p_s)), rel=1e-5)
     loss.backward()
@@ -167,9 +178,10 @@ def test_loss_is_computed_on_the_mixed_batch_for_both_networks(teacher):
     logits = model.head(model.extract_feat(mix.mixed))
     teacher_logits = model.teacher(mix.mixed)
     torch.testing.assert_close(
-        losses['loss_ce'], 0.1 * mixkd_ce(logits, labels, mix.lam, mix.index))
+        losses['loss_mix_ce'],
+        0.1 * std_mix_ce(logits, labels, mix.lam, mix.index))
     torch.testing.assert_close(losses['loss_kd'],
-                               0.9 * mixkd_distill(logits, teacher_logits))
+                               0.9 * std_kd(logits, teacher_logits))
 
 
 @pytest.mark.parametrize('term', sorted(TERMS))
@@ -216,7 +228,7 @@ def test_default_preprocessor_is_exact_ten_percent_partial_mixup(teacher):
     pre = model.data_preprocessor
     assert (pre.mix_mode, pre.alpha, pre.mixed_fraction,
             pre.sample_with_replacement) == ('partial_mixup', 1.0, 0.1, False)
-    assert model.loss_weights == dict(ce=0.1, kd=0.9)
+    assert model.loss_weights == dict(mix_ce=0.1, kd=0.9)
 
 
 @pytest.mark.parametrize(

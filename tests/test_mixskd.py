@@ -238,3 +238,57 @@ def test_recipes_build_and_step_on_uint8_images(name):
     plain.eval()
     ours, theirs = model.val_step(copy.deepcopy(data)), plain.val_step(data)
     assert torch.equal(ours[0].pred_score, theirs[0].pred_score)
+
+
+def _recipe_with_head_loss(loss):
+    """The CIFAR recipe's model, shrunk, with ``loss`` as its head loss."""
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/mixskd_r18_cifar100.py'))
+    model = cfg.model
+    model.backbone.base_channels = 8
+    model.head.update(num_classes=NUM_CLASSES, in_channels=64)
+    if loss is not None:
+        model.head.loss = loss
+    torch.manual_seed(0)
+    built = MODELS.build(model.to_dict())
+    built.init_weights()
+    return built
+
+
+def test_head_label_smoothing_changes_every_ce_term_by_hand():
+    plain = _recipe_with_head_loss(None)
+    smooth = _recipe_with_head_loss(
+        dict(type='LabelSmoothLoss', label_smooth_val=0.5, loss_weight=7))
+    assert type(plain.head.loss_module).__name__ == 'CrossEntropyLoss'
+    g = torch.Generator().manual_seed(0)
+    x, mixed = torch.randn(2, 6, 3, 16, 16, generator=g).unbind(0)
+    mix = MixBatch(mixed, torch.rand(6, generator=g), torch.randperm(6))
+    samples = batch()['data_samples']
+    labels = torch.cat([s.gt_label for s in samples])
+    ref = plain(x, samples, mode='loss', mix=mix)
+    got = smooth(x, samples, mode='loss', mix=mix)
+    assert abs(got['loss_ce'].item() - ref['loss_ce'].item()) > 0.1
+    # By hand: 7 * CE against (1 - 0.5) * onehot + 0.5 / K, summed over
+    # the four heads (row 1); mixed labels are smoothed alike (row 2).
+    _, _, logits = smooth.forward_paths(torch.cat([x, mixed]))
+    onehot = torch.nn.functional.one_hot(labels, NUM_CLASSES).float()
+    y_mix = (mix.lam[:, None] * onehot +
+             (1 - mix.lam[:, None]) * onehot[mix.index])
+
+    def smoothed_ce(z, target):
+        target = 0.5 * target + 0.5 / NUM_CLASSES
+        return 7 * -(target * z.log_softmax(1)).sum(1).mean()
+
+    torch.testing.assert_close(
+        got['loss_ce'], sum(smoothed_ce(z[:6], onehot) for z in logits))
+    torch.testing.assert_close(
+        got['loss_mix_ce'], sum(smoothed_ce(z[6:], y_mix) for z in logits))
+    # The terms without labels do not depend on the head loss.
+    torch.testing.assert_close(got['loss_feat'], ref['loss_feat'])
+
+
+def test_a_head_loss_the_terms_cannot_honour_is_refused_at_build():
+    with pytest.raises(ValueError,
+                       match=r'MixSKDClassifier cannot honour model\.head\.'
+                       r'loss=CrossEntropyLoss: use_soft=True'):
+        build(head=dict(TINY['head'],
+                        loss=dict(type='CrossEntropyLoss', use_soft=True)))

@@ -9,6 +9,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from ..data_preprocessors import MixSKDDataPreprocessor
+from ..losses.functional import check_head_loss
 from ..utils.mixing import MixBatch
 
 __all__ = ['DistillClassifier']
@@ -65,10 +66,19 @@ class DistillClassifier(ImageClassifier):
     :meth:`deployable_state_dict` loads into one with ``strict=True``.
 
     Hyper-parameters are checked once, when the model is built: every
-    loss weight (a known name, finite, >= 0) and ``self.temperature``
-    (finite, > 0; assigning it checks it). Parts of the model that only
-    zero-weighted terms would train are frozen by
-    :meth:`freeze_unweighted_parts`.
+    loss weight (a known name, finite, >= 0), ``self.temperature``
+    (finite, > 0; assigning it checks it) and the head's ``loss``: every
+    supervised term goes through the ``loss_module`` of the head whose
+    logits it reads (branch, teacher and peer heads are copies of the head
+    config), so the loss must be one these terms can honour
+    (:func:`check_head_loss`). The loss dict has one ``loss_<name>`` entry
+    per weight ``<name>``, computed by the function of the same name:
+    ``loss_ce`` is always the CE on the originals, ``loss_mix_ce`` the
+    mixed-label CE on a mixed batch (one exception: FRSKD with
+    ``train_on='mixed'`` reports ``loss_mix_ce`` and
+    ``loss_teacher_mix_ce`` under its weights ``ce`` and ``teacher_ce``).
+    Parts of the model that only zero-weighted terms would train are
+    frozen by :meth:`freeze_unweighted_parts`.
 
     Args:
         backbone (dict): The backbone config.
@@ -92,6 +102,8 @@ class DistillClassifier(ImageClassifier):
 
     #: Loss term names and their default weights; subclasses override.
     DEFAULT_LOSS_WEIGHTS: Dict[str, float] = {}
+    #: Former weight names -> current ones, named in the unknown-name error.
+    RENAMED_LOSS_WEIGHTS: Dict[str, str] = {}
     #: ``MixSKDDataPreprocessor`` settings used when the config names none.
     DEFAULT_MIX: Dict[str, object] = dict(mix_mode='mixup')
     _temperature: Optional[float] = None
@@ -124,6 +136,12 @@ class DistillClassifier(ImageClassifier):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.head_cfg = dict(head)
+        if not hasattr(self.head, 'loss_module'):
+            raise TypeError(
+                f'{type(self).__name__} computes its supervised terms with '
+                "the head's loss module: use a ClsHead-like head with "
+                f'`loss`, got {type(self.head).__name__}')
+        check_head_loss(self.head.loss_module, type(self).__name__)
         self.loss_weights = self._merge_loss_weights(loss_weights)
         self._check_preprocessor(trains_on_mixed, preprocessor_hint)
 
@@ -153,9 +171,14 @@ class DistillClassifier(ImageClassifier):
                             f'-> weight, got {type(given).__name__}')
         unknown = set(given or {}) - set(weights)
         if unknown:
+            renamed = ''.join(
+                f'; {old!r} is now {new!r}'
+                for old, new in self.RENAMED_LOSS_WEIGHTS.items()
+                if old in unknown and new in weights)
             raise KeyError(
                 f'Unknown loss weight(s) {sorted(unknown)} for '
-                f'{type(self).__name__}; valid names: {sorted(weights)}')
+                f'{type(self).__name__}; valid names: {sorted(weights)}'
+                + renamed)
         weights.update(
             {k: check_loss_weight(k, v)
              for k, v in (given or {}).items()})

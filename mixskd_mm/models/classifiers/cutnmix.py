@@ -14,9 +14,9 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..losses.cutnmix_losses import (FEATURE_MODES, peer_feature_mutual,
-                                     peer_mixed_ce, peer_mutual_kd,
-                                     self_ensemble_kd)
+from ..losses.cutnmix_losses import (FEATURE_MODES, loss_ensemble_kd,
+                                     loss_feat_mutual, loss_mutual_kd)
+from ..losses.functional import loss_mix_ce
 from ..utils.mixing import MixBatch
 from ..utils.peer import PeerNetwork, run_peer
 from .base import DistillClassifier
@@ -33,10 +33,13 @@ class CutnMixOnlineDistiller(DistillClassifier):
     ``peers`` (an mmengine ``ModuleList``, so each is initialised by its own
     ``init_cfg``), dropped after training. No pre-trained teacher.
 
-    Loss dict keys, each times its weight in ``loss_weights``; ``z_p`` and
-    ``F_p`` are peer ``p``'s logits and last backbone map on the mixed batch:
+    Loss dict keys, each times its weight in ``loss_weights`` and computed
+    by the function of the same name; ``z_p`` and ``F_p`` are peer ``p``'s
+    logits and last backbone map on the mixed batch:
 
-    - ``loss_ce``: ``sum_p MixCE(z_p; y, y[index], lam)`` (``ce``, 1).
+    - ``loss_mix_ce``: ``sum_p MixCE(z_p; y, y[index], lam)`` (``mix_ce``,
+      1), each peer's through its head's configured ``loss``. The peers
+      never see the originals, so there is no ``loss_ce``.
     - ``loss_mutual_kd``: ``sum_p mean_{q != p} KD_T(z_p <- sg z_q)``
       (``mutual_kd``, 1).
     - ``loss_feat_mutual``: ``sum_p mean_{q != p} D(F_p, sg F_q)``
@@ -81,7 +84,7 @@ class CutnMixOnlineDistiller(DistillClassifier):
         num_peers (int): Number of peers P, at least 2. Defaults to 2.
         temperature (float): T of the mutual and ensemble KD. Defaults to 3.
         feat_mode (str): 'attention' or 'mse'. Defaults to 'attention'.
-        loss_weights (dict, optional): Weights by term name (``ce``,
+        loss_weights (dict, optional): Weights by term name (``mix_ce``,
             ``mutual_kd``, ``feat_mutual``, ``ensemble_kd``). Defaults to 1
             each, except ``feat_mutual`` (see ``loss_feat_mutual``).
         data_preprocessor (dict, optional): Defaults to
@@ -91,7 +94,8 @@ class CutnMixOnlineDistiller(DistillClassifier):
     """
 
     DEFAULT_LOSS_WEIGHTS = dict(
-        ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0)
+        mix_ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0)
+    RENAMED_LOSS_WEIGHTS = dict(ce='mix_ce')
     DEFAULT_MIX = dict(mix_mode='cutnmix', alpha=1.0, num_patches=3)
     #: ``feat_mutual`` default per ``feat_mode``.
     FEAT_WEIGHTS = dict(attention=100.0, mse=1.0)
@@ -143,7 +147,7 @@ class CutnMixOnlineDistiller(DistillClassifier):
     def parts_trained_by(self) -> Dict[str, Set[str]]:
         """Peers 1 .. P-1: the feature term reaches only their backbones.
         """
-        logit_terms = {'ce', 'mutual_kd', 'ensemble_kd'}
+        logit_terms = {'mix_ce', 'mutual_kd', 'ensemble_kd'}
         parts = {}
         for i, peer in enumerate(self.peers):
             parts[f'peers.{i}.backbone'] = logit_terms | {'feat_mutual'}
@@ -187,12 +191,15 @@ class CutnMixOnlineDistiller(DistillClassifier):
         labels = self.gt_labels(data_samples)
         feats, logits = self.forward_peers(mix.mixed)
         t = self.temperature
+        head_losses = [self.head.loss_module]
+        head_losses += [peer.head.loss_module for peer in self.peers]
         return dict(
-            loss_ce=self.weighted(
-                'ce', peer_mixed_ce(logits, labels, mix.lam, mix.index)),
+            loss_mix_ce=self.weighted(
+                'mix_ce',
+                loss_mix_ce(head_losses, logits, labels, mix.lam, mix.index)),
             loss_mutual_kd=self.weighted('mutual_kd',
-                                         peer_mutual_kd(logits, t)),
+                                         loss_mutual_kd(logits, t)),
             loss_feat_mutual=self.weighted(
-                'feat_mutual', peer_feature_mutual(feats, self.feat_mode)),
+                'feat_mutual', loss_feat_mutual(feats, self.feat_mode)),
             loss_ensemble_kd=self.weighted('ensemble_kd',
-                                           self_ensemble_kd(logits, t)))
+                                           loss_ensemble_kd(logits, t)))

@@ -12,7 +12,8 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..losses.frskd_losses import frskd_attention, frskd_ce, frskd_kd
+from ..losses.frskd_losses import loss_at
+from ..losses.functional import loss_ce, loss_kd, loss_mix_ce
 from ..utils.branches import backbone_stages
 from ..utils.mixing import MixBatch
 from .base import DistillClassifier
@@ -37,11 +38,16 @@ class FRSKDClassifier(DistillClassifier):
     only ``backbone``, ``neck`` and ``head``.
 
     Loss dict keys (reference-methods.md section 2.2), each times its weight
-    in ``loss_weights``:
+    in ``loss_weights`` and computed by the function of the same name; the
+    CE terms through each head's configured ``loss``:
 
-    - ``loss_ce``: CE of the classifier (weight ``ce``, default 1).
+    - ``loss_ce``: CE of the classifier (weight ``ce``, default 1); with
+      ``train_on='mixed'`` the mixed-label ``loss_mix_ce`` instead (same
+      weight ``ce``, so one config serves both batches).
     - ``loss_teacher_ce``: CE of the self-teacher (``teacher_ce``, 1); its
-      gradient also reaches the backbone through the BiFPN's inputs.
+      gradient also reaches the backbone through the BiFPN's inputs. With
+      ``train_on='mixed'``: ``loss_teacher_mix_ce`` (weight
+      ``teacher_ce``).
     - ``loss_kd``: ``KD_T(z <- sg t)`` (``kd`` = alpha, 2); reaches the
       classifier only.
     - ``loss_at``: ``sum_i AT(S_i, sg R_i)`` over the four levels (``at`` =
@@ -56,7 +62,8 @@ class FRSKDClassifier(DistillClassifier):
     - 'mixed' (``--aug mixup`` / ``--aug cutmix``): only the mixed batch of a
       ``MixSKDDataPreprocessor`` (``mix_mode='mixup'``, ``alpha=0.2``, or
       ``'cutmix'``, ``alpha=1.0``; the other modes work too), both CEs
-      become mixed-label CEs, the distillation terms are unchanged.
+      become mixed-label CEs (``loss_mix_ce``, ``loss_teacher_mix_ce``),
+      the distillation terms are unchanged.
 
     Args:
         backbone (dict): A ResNet-family backbone returning all its stages,
@@ -155,11 +162,10 @@ class FRSKDClassifier(DistillClassifier):
             dict[str, Tensor]: The weighted terms, see the class docstring.
         """
         labels = self.gt_labels(data_samples)
-        lam = index = None
         x = inputs
         if self.train_on == 'mixed':
             mix = self.require_mix(mix)
-            x, lam, index = mix.mixed, mix.lam, mix.index
+            x = mix.mixed
 
         stages = self.backbone(x)  # four (N, C_i, H_i, W_i)
         logits = self.head(self.neck((stages[-1], )))  # (N, num_classes)
@@ -167,11 +173,25 @@ class FRSKDClassifier(DistillClassifier):
         pooled = F.adaptive_avg_pool2d(refined[-1], 1).flatten(1)
         teacher_logits = self.teacher_head((pooled, ))
 
-        return dict(
-            loss_ce=self.weighted('ce', frskd_ce(logits, labels, lam,
-                                                 index)),
-            loss_teacher_ce=self.weighted(
-                'teacher_ce', frskd_ce(teacher_logits, labels, lam, index)),
+        head_loss = [self.head.loss_module]
+        teacher_loss = [self.teacher_head.loss_module]
+        if self.train_on == 'mixed':
+            ce = dict(
+                loss_mix_ce=loss_mix_ce(head_loss, [logits], labels,
+                                        mix.lam, mix.index),
+                loss_teacher_mix_ce=loss_mix_ce(teacher_loss,
+                                                [teacher_logits], labels,
+                                                mix.lam, mix.index))
+        else:
+            ce = dict(
+                loss_ce=loss_ce(head_loss, [logits], labels),
+                loss_teacher_ce=loss_ce(teacher_loss, [teacher_logits],
+                                        labels))
+        weight_of = dict(loss_mix_ce='ce', loss_teacher_mix_ce='teacher_ce',
+                         loss_ce='ce', loss_teacher_ce='teacher_ce')
+        losses = {k: self.weighted(weight_of[k], v) for k, v in ce.items()}
+        losses.update(
             loss_kd=self.weighted(
-                'kd', frskd_kd(logits, teacher_logits, self.temperature)),
-            loss_at=self.weighted('at', frskd_attention(stages, refined)))
+                'kd', loss_kd(logits, teacher_logits, self.temperature)),
+            loss_at=self.weighted('at', loss_at(stages, refined)))
+        return losses

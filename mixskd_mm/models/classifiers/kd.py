@@ -11,7 +11,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..losses.kd_losses import kd_hard_ce, kd_soft_kl
+from ..losses.functional import loss_ce, loss_kd
 from ..utils.mixing import MixBatch
 from ..utils.teacher import FrozenTeacher
 from .base import DistillClassifier
@@ -28,9 +28,11 @@ class KDClassifier(DistillClassifier):
     checkpoint, stays in eval mode and gets no gradient. Prediction uses only
     the student's ``backbone``, ``neck`` and ``head``.
 
-    Loss dict keys, each times its weight in ``loss_weights``:
+    Loss dict keys, each times its weight in ``loss_weights`` and computed
+    by the function of the same name:
 
-    - ``loss_ce``: ``CE(s(x), y)`` (``ce`` = 1 - a = 0.1).
+    - ``loss_ce``: ``CE(s(x), y)`` through the head's configured ``loss``
+      (``ce`` = 1 - a = 0.1).
     - ``loss_kd``: ``KD_T(s <- sg t)``, ``T^2`` times the batch-mean KL
       (``kd`` = a = 0.9).
 
@@ -98,6 +100,7 @@ class KDClassifier(DistillClassifier):
         logits = self.head(self.extract_feat(inputs))  # (N, num_classes)
         teacher_logits = self.teacher(inputs)  # (N, num_classes), no grad
         return dict(
-            loss_ce=self.weighted('ce', kd_hard_ce(logits, labels)),
+            loss_ce=self.weighted(
+                'ce', loss_ce([self.head.loss_module], [logits], labels)),
             loss_kd=self.weighted(
-                'kd', kd_soft_kl(logits, teacher_logits, self.temperature)))
+                'kd', loss_kd(logits, teacher_logits, self.temperature)))

@@ -11,7 +11,7 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..losses.mixkd_losses import mixkd_ce, mixkd_distill
+from ..losses.functional import loss_kd, loss_mix_ce, std_normalize_logits
 from ..utils.mixing import MixBatch
 from ..utils.teacher import FrozenTeacher
 from .base import DistillClassifier
@@ -35,13 +35,18 @@ class MixKDClassifier(DistillClassifier):
     deviation, in both terms. Prediction uses only the student's
     ``backbone``, ``neck`` and ``head``.
 
-    Loss dict keys (section 4), each times its weight in ``loss_weights``:
+    Loss dict keys (section 4), each times its weight in ``loss_weights``
+    and computed by the function of the same name, both on the logits
+    divided by their own standard deviation (``s~``, ``t~``;
+    :func:`std_normalize_logits`):
 
-    - ``loss_ce``: soft-target CE of the student's std-normalised logits
-      against the mixed one-hot label (``ce`` = gamma = 0.1), as the
-      released ``MIXSTDLoss`` computes it.
-    - ``loss_kd``: ``mean_i KL(t~_i || s~_i)`` of the standardised logits,
-      no ``T^2`` (``kd`` = alpha = 0.9).
+    - ``loss_mix_ce``: ``CE_soft(s~, y_mix)``, the mixed-label CE of the
+      student's std-normalised logits (``mix_ce`` = gamma = 0.1), as the
+      released ``MIXSTDLoss`` computes it, through the head's configured
+      ``loss``. The student sees only the partially mixed batch, so there
+      is no ``loss_ce``; its unmixed samples have ``lam = 1``.
+    - ``loss_kd``: ``mean_i KL(t~_i || s~_i)``, ``loss_kd`` with T = 1
+      (no ``T^2``; ``kd`` = alpha = 0.9).
 
     Args:
         backbone (dict): Student backbone config.
@@ -50,8 +55,8 @@ class MixKDClassifier(DistillClassifier):
             :class:`FrozenTeacher` arguments. Its ``num_classes`` and
             normalisation must match the student's.
         neck (dict): Defaults to ``GlobalAveragePooling``.
-        loss_weights (dict, optional): ``ce`` and ``kd``. Defaults to
-            ``dict(ce=0.1, kd=0.9)``.
+        loss_weights (dict, optional): ``mix_ce`` and ``kd``. Defaults to
+            ``dict(mix_ce=0.1, kd=0.9)``.
         data_preprocessor (dict, optional): Defaults to
             ``MixSKDDataPreprocessor(mix_mode='partial_mixup', alpha=1.0,
             mixed_fraction=0.1)``; a dict without ``type`` gets these
@@ -60,7 +65,8 @@ class MixKDClassifier(DistillClassifier):
         init_cfg (dict, optional): Defaults to None.
     """
 
-    DEFAULT_LOSS_WEIGHTS = dict(ce=0.1, kd=0.9)
+    DEFAULT_LOSS_WEIGHTS = dict(mix_ce=0.1, kd=0.9)
+    RENAMED_LOSS_WEIGHTS = dict(ce='mix_ce')
     DEFAULT_MIX = dict(
         mix_mode='partial_mixup', alpha=1.0, mixed_fraction=0.1)
 
@@ -96,14 +102,17 @@ class MixKDClassifier(DistillClassifier):
                 unmixed samples) and partners (N, ).
 
         Returns:
-            dict[str, Tensor]: ``loss_ce`` and ``loss_kd``, weighted.
+            dict[str, Tensor]: ``loss_mix_ce`` and ``loss_kd``, weighted.
         """
         mix = self.require_mix(mix)
         labels = self.gt_labels(data_samples)
         logits = self.head(self.extract_feat(mix.mixed))  # (N, classes)
         teacher_logits = self.teacher(mix.mixed)  # (N, classes), no grad
+        s_std = std_normalize_logits(logits)  # gradient through std(s)
+        t_std = std_normalize_logits(teacher_logits)
         return dict(
-            loss_ce=self.weighted(
-                'ce', mixkd_ce(logits, labels, mix.lam, mix.index)),
-            loss_kd=self.weighted('kd', mixkd_distill(logits,
-                                                      teacher_logits)))
+            loss_mix_ce=self.weighted(
+                'mix_ce',
+                loss_mix_ce([self.head.loss_module], [s_std], labels,
+                            mix.lam, mix.index)),
+            loss_kd=self.weighted('kd', loss_kd(s_std, t_std)))

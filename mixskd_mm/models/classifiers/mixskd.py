@@ -13,10 +13,9 @@ from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
-from ..losses.mixskd_losses import (adversarial_feature_loss,
-                                    feature_consistency, multi_head_ce,
-                                    multi_head_mixed_ce, mutual_logit_kd,
-                                    self_teacher_ce, self_teacher_kd)
+from ..losses.functional import loss_ce, loss_mix_ce
+from ..losses.mixskd_losses import (loss_adv, loss_feat, loss_mutual_kd,
+                                    loss_teacher_ce, loss_teacher_kd)
 from ..utils.branches import backbone_stages, build_branches
 from ..utils.checkpointing import enable_checkpointing
 from ..utils.discriminator import FeatureDiscriminator
@@ -60,7 +59,8 @@ class MixSKDClassifier(DistillClassifier):
     maps and gives soft labels to the backbone's head.
 
     Loss dict keys (rows of reference-methods.md section 1.5), each times its
-    weight in ``loss_weights``:
+    weight in ``loss_weights`` and computed by the function of the same
+    name; the CE terms through each head's configured ``loss``:
 
     - ``loss_ce``: row 1, CE of all four heads on the originals.
     - ``loss_mix_ce``: row 2, mixed-label CE of all heads on ``x_mix``.
@@ -287,27 +287,29 @@ class MixSKDClassifier(DistillClassifier):
                 list(stages_mix))
 
         t = self.temperature
+        head_losses = [h.loss_module
+                       for h in list(self.branch_heads) + [self.head]]
         losses = dict(
-            loss_ce=self.weighted('ce', multi_head_ce(logits_x, labels)),
+            loss_ce=self.weighted('ce',
+                                  loss_ce(head_losses, logits_x, labels)),
             loss_mix_ce=self.weighted(
-                'mix_ce', multi_head_mixed_ce(logits_mix, labels, lam,
-                                              index)),
+                'mix_ce',
+                loss_mix_ce(head_losses, logits_mix, labels, lam, index)),
             loss_teacher_ce=self.weighted(
                 'teacher_ce',
-                self_teacher_ce(teacher_bar, teacher_mix, labels, lam,
-                                index)),
+                loss_teacher_ce(self.teacher_head.loss_module, teacher_bar,
+                                teacher_mix, labels, lam, index)),
             loss_mutual_kd=self.weighted(
                 'mutual_kd',
-                mutual_logit_kd(logits_bar[:-1], logits_mix[:-1], t)),
+                loss_mutual_kd(logits_bar[:-1], logits_mix[:-1], t)),
             loss_teacher_kd=self.weighted(
                 'teacher_kd',
-                self_teacher_kd(logits_bar[-1], logits_mix[-1], teacher_bar,
+                loss_teacher_kd(logits_bar[-1], logits_mix[-1], teacher_bar,
                                 teacher_mix, t)),
-            loss_feat=self.weighted('feat',
-                                    feature_consistency(maps_bar, maps_mix)))
+            loss_feat=self.weighted('feat', loss_feat(maps_bar, maps_mix)))
         if self.adv_grl_coeff is not None:
             losses['loss_adv'] = self.weighted(
                 'adv',
-                adversarial_feature_loss(self.discriminators, maps_bar,
-                                         maps_mix, self.adv_grl_coeff))
+                loss_adv(self.discriminators, maps_bar, maps_mix,
+                         self.adv_grl_coeff))
         return losses

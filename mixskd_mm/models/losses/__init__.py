@@ -1,12 +1,14 @@
-from . import (cutnmix_losses, frskd_losses, functional, kd_losses,
-               mixkd_losses, mixskd_losses)
-from .cutnmix_losses import *  # noqa: F401,F403
-from .frskd_losses import *  # noqa: F401,F403
-from .functional import *  # noqa: F401,F403
-from .kd_losses import *  # noqa: F401,F403
-from .mixkd_losses import *  # noqa: F401,F403
-from .mixskd_losses import *  # noqa: F401,F403
+"""Loss terms: shared ones in ``functional``, the others per method.
 
-__all__ = (
-    functional.__all__ + mixskd_losses.__all__ + frskd_losses.__all__ +
-    cutnmix_losses.__all__ + mixkd_losses.__all__ + kd_losses.__all__)
+Every function that computes a loss-dict entry is named after its key
+(``loss_feat`` -> :func:`mixskd_losses.loss_feat`). The shared terms
+(``loss_ce``, ``loss_mix_ce``, ``loss_kd``) and primitives are exported
+here; the per-method modules share key names (``loss_mutual_kd`` of MixSKD
+and of Cut^nMix), so import their functions from the module.
+"""
+from . import cutnmix_losses, frskd_losses, functional, mixskd_losses
+from .functional import *  # noqa: F401,F403
+
+__all__ = functional.__all__ + [
+    'cutnmix_losses', 'frskd_losses', 'mixskd_losses'
+]

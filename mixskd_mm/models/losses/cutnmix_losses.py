@@ -1,4 +1,4 @@
-"""The terms of the Cut^nMix online-distillation objective, one function each.
+"""The Cut^nMix online-distillation terms, each named after its loss key.
 
 "Mixed Sample Augmentation for Online Distillation" (Shen et al., 2022,
 https://arxiv.org/abs/2206.12370). Only the abstract is public
@@ -7,7 +7,9 @@ batch, feature-level mutual learning and a self-ensemble teacher. The
 formulas below are this project's design, documented in
 :class:`CutnMixOnlineDistiller`. Notation: ``P`` peers, ``z_p`` logits and
 ``F_p`` last feature map of peer ``p`` on the mixed batch, ``sg``
-stop-gradient, ``KD_T`` as in section 1.2.
+stop-gradient, ``KD_T`` as in section 1.2. ``loss_mix_ce``, the
+mixed-label CE of every peer (each through its own head's loss module), is
+the shared :func:`~.functional.loss_mix_ce`.
 """
 from typing import Sequence
 
@@ -15,12 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .functional import attention_transfer, kd_kl_div, mixed_cross_entropy
+from .functional import attention_transfer, loss_kd
 
-__all__ = [
-    'peer_mixed_ce', 'peer_mutual_kd', 'peer_feature_mutual',
-    'self_ensemble_kd'
-]
+__all__ = ['loss_mutual_kd', 'loss_feat_mutual', 'loss_ensemble_kd']
 
 FEATURE_MODES = ('attention', 'mse')
 
@@ -32,24 +31,7 @@ def _check_peers(values: Sequence[Tensor]) -> int:
     return len(values)
 
 
-def peer_mixed_ce(peer_logits: Sequence[Tensor], labels: Tensor, lam: Tensor,
-                  index: Tensor) -> Tensor:
-    """``sum_p MixCE(z_p; y, y[index], lam)`` (section 1.2's MixCE).
-
-    Summed, not averaged, over peers: each peer gets the gradient it would
-    get trained alone.
-
-    Args:
-        peer_logits (Sequence[Tensor]): Each (N, num_classes).
-        labels (Tensor): (N, ).
-        lam (Tensor): Area of each image that is still its own, (N, ).
-        index (Tensor): Partners, (N, ).
-    """
-    return sum(
-        mixed_cross_entropy(z, labels, lam, index) for z in peer_logits)
-
-
-def peer_mutual_kd(peer_logits: Sequence[Tensor],
+def loss_mutual_kd(peer_logits: Sequence[Tensor],
                    temperature: float) -> Tensor:
     """``sum_p 1/(P-1) sum_{q != p} KD_T(z_p <- sg z_q)``.
 
@@ -63,12 +45,12 @@ def peer_mutual_kd(peer_logits: Sequence[Tensor],
     """
     num = _check_peers(peer_logits)
     return sum(
-        kd_kl_div(peer_logits[p], peer_logits[q], temperature) / (num - 1)
+        loss_kd(peer_logits[p], peer_logits[q], temperature) / (num - 1)
         for p in range(num) for q in range(num) if q != p)
 
 
-def peer_feature_mutual(peer_feats: Sequence[Tensor],
-                        mode: str = 'attention') -> Tensor:
+def loss_feat_mutual(peer_feats: Sequence[Tensor],
+                     mode: str = 'attention') -> Tensor:
     """``sum_p 1/(P-1) sum_{q != p} D(F_p, sg F_q)``, feature mutual learning.
 
     ``D`` is, with ``mode='attention'``, the attention-transfer distance of
@@ -99,7 +81,7 @@ def peer_feature_mutual(peer_feats: Sequence[Tensor],
     return total
 
 
-def self_ensemble_kd(peer_logits: Sequence[Tensor],
+def loss_ensemble_kd(peer_logits: Sequence[Tensor],
                      temperature: float) -> Tensor:
     """``sum_p KD_T(z_p <- sg mean_q z_q)``: the self-ensemble teacher.
 
@@ -112,4 +94,4 @@ def self_ensemble_kd(peer_logits: Sequence[Tensor],
     """
     _check_peers(peer_logits)
     ensemble = torch.stack(list(peer_logits)).mean(dim=0).detach()
-    return sum(kd_kl_div(z, ensemble, temperature) for z in peer_logits)
+    return sum(loss_kd(z, ensemble, temperature) for z in peer_logits)

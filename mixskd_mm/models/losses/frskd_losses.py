@@ -1,4 +1,4 @@
-"""The terms of the FRSKD objective, one function each.
+"""The FRSKD term that only FRSKD has, named after its loss key.
 
 FRSKD, "Refine Myself by Teaching Myself: Feature Refinement via
 Self-Knowledge Distillation" (Ji et al., CVPR 2021,
@@ -10,58 +10,22 @@ released ``classification/utils.py::train``)::
 
 ``z`` the classifier's logits, ``t`` the self-teacher's (BiFPN + own head),
 ``S_i`` the backbone's stage ``i``, ``R_i`` the refined map of level ``i``,
-``sg`` stop-gradient. With the ``--aug mixup|cutmix`` option both CEs become
-mixed-label CEs on the mixed batch; the distillation terms are unchanged.
+``sg`` stop-gradient. The two CEs (``loss_ce``, ``loss_teacher_ce``; with
+the ``--aug mixup|cutmix`` option the mixed-label ``loss_mix_ce``,
+``loss_teacher_mix_ce``) are the shared :func:`~.functional.loss_ce` /
+:func:`~.functional.loss_mix_ce` of each head's loss module, and
+``loss_kd`` is :func:`~.functional.loss_kd`.
 """
-from typing import Optional, Sequence
+from typing import Sequence
 
-import torch.nn.functional as F
 from torch import Tensor
 
-from .functional import attention_transfer, kd_kl_div, mixed_cross_entropy
+from .functional import attention_transfer
 
-__all__ = ['frskd_ce', 'frskd_kd', 'frskd_attention']
-
-
-def frskd_ce(logits: Tensor,
-             labels: Tensor,
-             lam: Optional[Tensor] = None,
-             index: Optional[Tensor] = None) -> Tensor:
-    """``CE(z, y)``, or ``MixCE(z; y, y[index], lam)`` on a mixed batch.
-
-    Section 2.2, first and second term (the classifier's and the
-    self-teacher's CE; the gradient of the latter also reaches the backbone
-    through the BiFPN's inputs) and the ``--aug`` option.
-
-    Args:
-        logits (Tensor): Shape (N, num_classes).
-        labels (Tensor): Long tensor of shape (N, ).
-        lam (Tensor, optional): Shape (N, ); with ``index``, the mixing of
-            the batch the logits were computed on. Defaults to None (plain
-            CE).
-        index (Tensor, optional): Partners, shape (N, ). Defaults to None.
-    """
-    if lam is None:
-        return F.cross_entropy(logits, labels)
-    return mixed_cross_entropy(logits, labels, lam, index)
+__all__ = ['loss_at']
 
 
-def frskd_kd(student: Tensor, teacher: Tensor, temperature: float) -> Tensor:
-    """``KD_T(z <- sg t)``: section 2.2, third term (before ``alpha``).
-
-    ``T^2 * mean_i KL(softmax(t_i / T) || softmax(z_i / T))``; the
-    self-teacher's logits are detached.
-
-    Args:
-        student (Tensor): Classifier logits, shape (N, num_classes).
-        teacher (Tensor): Self-teacher logits, shape (N, num_classes).
-        temperature (float): T (4 in the released code).
-    """
-    return kd_kl_div(student, teacher, temperature, detach_teacher=True)
-
-
-def frskd_attention(stages: Sequence[Tensor],
-                    refined: Sequence[Tensor]) -> Tensor:
+def loss_at(stages: Sequence[Tensor], refined: Sequence[Tensor]) -> Tensor:
     """``sum_i AT(S_i, sg R_i)``: section 2.2, fourth term (before ``beta``).
 
     Per level, the mean squared difference of the L2-normalised spatial
@@ -76,6 +40,4 @@ def frskd_attention(stages: Sequence[Tensor],
     if len(stages) != len(refined):
         raise ValueError(f'{len(stages)} stages but {len(refined)} refined '
                          'maps: FRSKD pairs them level by level')
-    return sum(
-        attention_transfer(s, r, detach_teacher=True)
-        for s, r in zip(stages, refined))
+    return sum(attention_transfer(s, r) for s, r in zip(stages, refined))

@@ -1,8 +1,11 @@
-"""The terms of the MixSKD objective, one function each.
+"""The MixSKD terms that only MixSKD has, each named after its loss key.
 
-Rows refer to the table of reference-methods.md section 1.5 (the released
-ImageNet script). Notation: ``z_k`` logits of head ``k`` (heads 1-3 are the
-auxiliary branches, 4 the backbone's), ``F_k`` the map head ``k`` pools,
+Rows 1 and 2 (``loss_ce``, ``loss_mix_ce``) are the shared
+:func:`~.functional.loss_ce` and :func:`~.functional.loss_mix_ce` over the
+four heads. Rows refer to the table of reference-methods.md section 1.5
+(the released ImageNet script). Notation: ``z_k`` logits of head ``k``
+(heads 1-3 are the auxiliary branches, 4 the backbone's), ``F_k`` the map
+head ``k`` pools,
 ``bar`` the interpolation of the two originals' values
 (``lam * v(x) + (1 - lam) * v(x)[index]``), ``mix`` the value on the mixup
 image, ``t(.)`` the self-teacher's logits, ``sg`` stop-gradient.
@@ -15,55 +18,41 @@ the cast is a no-op, so full-precision values are unchanged to the bit.
 """
 from typing import Sequence
 
+import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
 from ..utils.discriminator import grad_reverse
-from .functional import feature_mse, kd_kl_div, mixed_cross_entropy
+from .functional import loss_kd, loss_mix_ce
 
 __all__ = [
-    'multi_head_ce', 'multi_head_mixed_ce', 'self_teacher_ce',
-    'mutual_logit_kd', 'self_teacher_kd', 'feature_consistency',
-    'adversarial_feature_loss'
+    'loss_teacher_ce', 'loss_mutual_kd', 'loss_teacher_kd', 'loss_feat',
+    'loss_adv'
 ]
 
 
-def multi_head_ce(logits: Sequence[Tensor], labels: Tensor) -> Tensor:
-    """Row 1: ``sum_k CE(z_k(x), y)`` over all heads, on the originals.
-
-    Args:
-        logits (Sequence[Tensor]): Each (N, num_classes).
-        labels (Tensor): (N, ).
-    """
-    return sum(F.cross_entropy(z, labels) for z in logits)
-
-
-def multi_head_mixed_ce(logits_mix: Sequence[Tensor], labels: Tensor,
-                        lam: Tensor, index: Tensor) -> Tensor:
-    """Row 2: ``sum_k MixCE(z_k(x_mix); y, y[index], lam)``."""
-    return sum(
-        mixed_cross_entropy(z, labels, lam, index) for z in logits_mix)
-
-
-def self_teacher_ce(teacher_bar: Tensor, teacher_mix: Tensor, labels: Tensor,
-                    lam: Tensor, index: Tensor) -> Tensor:
+def loss_teacher_ce(teacher_loss: nn.Module, teacher_bar: Tensor,
+                    teacher_mix: Tensor, labels: Tensor, lam: Tensor,
+                    index: Tensor) -> Tensor:
     """Row 3: ``MixCE(t(F_bar)) + MixCE(t(F(x_mix)))``.
 
-    Trains the self-teacher; its gradient also reaches the network through
-    both inputs.
+    Mixed-label CE (the teacher head's ``loss_module``, see
+    :func:`~.functional.loss_mix_ce`) of the self-teacher on the
+    interpolated and on the mixup-image maps. Trains the self-teacher; its
+    gradient also reaches the network through both inputs.
     """
-    return (mixed_cross_entropy(teacher_bar, labels, lam, index) +
-            mixed_cross_entropy(teacher_mix, labels, lam, index))
+    return loss_mix_ce([teacher_loss] * 2, [teacher_bar, teacher_mix],
+                       labels, lam, index)
 
 
 def _kd_fp32(student: Tensor, teacher: Tensor, temperature: float) -> Tensor:
-    """``kd_kl_div`` computed in float32, whatever the logits' dtype."""
-    return kd_kl_div(student.float(), teacher.float(), temperature)
+    """``loss_kd`` computed in float32, whatever the logits' dtype."""
+    return loss_kd(student.float(), teacher.float(), temperature)
 
 
-def mutual_logit_kd(logits_bar: Sequence[Tensor],
-                    logits_mix: Sequence[Tensor],
-                    temperature: float) -> Tensor:
+def loss_mutual_kd(logits_bar: Sequence[Tensor],
+                   logits_mix: Sequence[Tensor],
+                   temperature: float) -> Tensor:
     """Row 4: ``sum_k KD_T(z_bar_k <- sg z_k(x_mix))
     + KD_T(z_k(x_mix) <- sg z_bar_k)``, for the auxiliary heads.
 
@@ -74,7 +63,7 @@ def mutual_logit_kd(logits_bar: Sequence[Tensor],
         for bar, mix in zip(logits_bar, logits_mix))
 
 
-def self_teacher_kd(backbone_bar: Tensor, backbone_mix: Tensor,
+def loss_teacher_kd(backbone_bar: Tensor, backbone_mix: Tensor,
                     teacher_bar: Tensor, teacher_mix: Tensor,
                     temperature: float) -> Tensor:
     """Row 5: ``KD_T(z_bar_4 <- sg t(F(x_mix)))
@@ -88,17 +77,21 @@ def self_teacher_kd(backbone_bar: Tensor, backbone_mix: Tensor,
             _kd_fp32(backbone_mix, teacher_bar, temperature))
 
 
-def feature_consistency(maps_bar: Sequence[Tensor],
-                        maps_mix: Sequence[Tensor]) -> Tensor:
+def loss_feat(maps_bar: Sequence[Tensor],
+              maps_mix: Sequence[Tensor]) -> Tensor:
     """Row 6: ``sum_k MSE(F_bar_k, F_k(x_mix))``, no detach on either side.
+
+    Each MSE is the mean over all elements; both sides get the gradient:
+    the interpolated and the mixup-image maps are pulled towards each
+    other.
     """
-    return sum(feature_mse(bar, mix) for bar, mix in zip(maps_bar, maps_mix))
+    return sum(F.mse_loss(bar, mix) for bar, mix in zip(maps_bar, maps_mix))
 
 
-def adversarial_feature_loss(discriminators: Sequence,
-                             maps_bar: Sequence[Tensor],
-                             maps_mix: Sequence[Tensor],
-                             grl_coeff: float = 1.0) -> Tensor:
+def loss_adv(discriminators: Sequence,
+             maps_bar: Sequence[Tensor],
+             maps_mix: Sequence[Tensor],
+             grl_coeff: float = 1.0) -> Tensor:
     """Row 7, as a real min-max game (not the released code's).
 
     ``sum_k BCE(D_k(F_bar_k), 1) + BCE(D_k(F_k(x_mix)), 0)``. The
