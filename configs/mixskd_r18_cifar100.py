@@ -9,7 +9,8 @@
 # The objective is the full one of the released ImageNet script. The released
 # CIFAR script computes but does not add rows 2 and 3, so its self-teacher
 # gets no gradient and keeps its random initialisation; to reproduce it:
-#   --cfg-options model.loss_weights.mix_ce=0 model.loss_weights.teacher_ce=0
+#   --cfg-options model.loss_weights.mix_ce=0 \
+#     model.loss_weights.teacher_mix_ce=0
 # which freezes the self-teacher and its head (requires_grad=False) at their
 # initialisation, as in the released run.
 # Deviation: mmpretrain's ResNet_CIFAR applies a ReLU after the stem BN; the
@@ -44,7 +45,7 @@ model = dict(
     branch_depth='full',
     temperature=3.0,
     loss_weights=dict(
-        ce=1.0, mix_ce=1.0, teacher_ce=1.0, mutual_kd=1.0, teacher_kd=1.0,
+        ce=1.0, mix_ce=1.0, teacher_mix_ce=1.0, mutual_kd=1.0, teacher_kd=1.0,
         feat=1.0),
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',

@@ -38,7 +38,7 @@ model = dict(
     branch_depth='full',
     temperature=3.0,
     loss_weights=dict(
-        ce=1.0, mix_ce=1.0, teacher_ce=1.0, mutual_kd=1.0, teacher_kd=1.0,
+        ce=1.0, mix_ce=1.0, teacher_mix_ce=1.0, mutual_kd=1.0, teacher_kd=1.0,
         feat=1.0),
     adversarial=None,  # row 7 of the objective; see MixSKDClassifier
     data_preprocessor=dict(

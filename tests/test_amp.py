@@ -9,7 +9,7 @@ from mixskd_mm.engine import CPUAmpOptimWrapper
 
 NUM_CLASSES = 5
 TERMS = {
-    'loss', 'loss_ce', 'loss_mix_ce', 'loss_teacher_ce', 'loss_mutual_kd',
+    'loss', 'loss_ce', 'loss_mix_ce', 'loss_teacher_mix_ce', 'loss_mutual_kd',
     'loss_teacher_kd', 'loss_feat'
 }
 

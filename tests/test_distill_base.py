@@ -89,7 +89,7 @@ def test_a_head_loss_the_terms_cannot_honour_is_refused(kind, kwargs):
 # The supervised terms of each method (and their keys, which say whether
 # the batch is mixed); every other term has no label and must not move.
 CE_TERMS = {
-    'MixSKDClassifier': {'loss_ce', 'loss_mix_ce', 'loss_teacher_ce'},
+    'MixSKDClassifier': {'loss_ce', 'loss_mix_ce', 'loss_teacher_mix_ce'},
     'CutnMixOnlineDistiller': {'loss_mix_ce'},
     'MixKDClassifier': {'loss_mix_ce'},
     'KDClassifier': {'loss_ce'},

@@ -23,7 +23,7 @@ from mmpretrain.registry import MODELS
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
 
-CIFAR_SCRIPT = dict(mix_ce=0, teacher_ce=0)
+CIFAR_SCRIPT = dict(mix_ce=0, teacher_mix_ce=0)
 OPTIM = dict(
     optimizer=dict(
         type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True))
@@ -100,7 +100,7 @@ def test_full_objective_freezes_nothing():
 
 
 def test_all_zero_never_freezes_the_deployable_model():
-    weights = dict(ce=0, mix_ce=0, teacher_ce=0, mutual_kd=0,
+    weights = dict(ce=0, mix_ce=0, teacher_mix_ce=0, mutual_kd=0,
                    teacher_kd=0, feat=0, adv=0)
     model = dtu.build(dict(MIXSKD, loss_weights=weights))
     assert set(model.frozen_parts) == {
@@ -112,7 +112,7 @@ def test_all_zero_never_freezes_the_deployable_model():
 def test_branch_heads_freeze_without_their_terms():
     model = dtu.build(
         dict(MIXSKD, loss_weights=dict(ce=0, mix_ce=0, mutual_kd=0)))
-    # The branches still train through feat and teacher_ce.
+    # The branches still train through feat and teacher_mix_ce.
     assert model.frozen_parts == ('branch_heads', )
 
 
@@ -132,7 +132,7 @@ def test_recipe_with_cifar_script_weights_freezes_the_self_teacher():
     cfg = dtu.recipe('mixskd_r18_cifar100')
     cfg.merge_from_dict({
         'model.loss_weights.mix_ce': 0,
-        'model.loss_weights.teacher_ce': 0
+        'model.loss_weights.teacher_mix_ce': 0
     })
     model = MODELS.build(cfg.model)
     assert model.frozen_parts == ('self_teacher', 'teacher_head')

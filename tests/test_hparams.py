@@ -19,7 +19,7 @@ HEAD = dict(type='LinearClsHead', num_classes=5, in_channels=64)
 WITH_T = ['MixSKDClassifier', 'FRSKDClassifier', 'CutnMixOnlineDistiller',
           'KDClassifier']
 ALL = WITH_T + ['MixKDClassifier']
-WEIGHT = dict(MixSKDClassifier='teacher_ce', FRSKDClassifier='at',
+WEIGHT = dict(MixSKDClassifier='teacher_mix_ce', FRSKDClassifier='at',
               CutnMixOnlineDistiller='mix_ce', KDClassifier='kd',
               MixKDClassifier='kd')
 

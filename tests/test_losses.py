@@ -13,7 +13,7 @@ from mixskd_mm.models.losses import (attention_map, attention_transfer,
                                      loss_mix_ce, std_normalize_logits)
 from mixskd_mm.models.losses.mixskd_losses import (loss_adv, loss_feat,
                                                    loss_mutual_kd,
-                                                   loss_teacher_ce,
+                                                   loss_teacher_mix_ce,
                                                    loss_teacher_kd)
 from mixskd_mm.models.utils import FeatureDiscriminator, grad_reverse
 
@@ -147,7 +147,7 @@ def test_multi_head_terms_are_sums_over_heads():
         loss_mix_ce([CE] * 3, z, y, lam, index),
         sum(loss_mix_ce([CE], [v], y, lam, index) for v in z))
     assert torch.allclose(
-        loss_teacher_ce(CE, z[0], z[1], y, lam, index),
+        loss_teacher_mix_ce(CE, z[0], z[1], y, lam, index),
         loss_mix_ce([CE], [z[0]], y, lam, index) +
         loss_mix_ce([CE], [z[1]], y, lam, index))
     # Each head through its own loss module.

@@ -54,7 +54,7 @@ def batch(n=6, size=16, seed=0):
 
 
 TERMS = {
-    'loss_ce', 'loss_mix_ce', 'loss_teacher_ce', 'loss_mutual_kd',
+    'loss_ce', 'loss_mix_ce', 'loss_teacher_mix_ce', 'loss_mutual_kd',
     'loss_teacher_kd', 'loss_feat'
 }
 
@@ -87,8 +87,8 @@ def test_each_term_sends_gradient_where_the_method_says():
     assert g['loss_mix_ce'] == parts
     # The self-teacher learns only from its own CE (row 3), which also
     # trains the network through its inputs.
-    assert g['loss_teacher_ce'] == {'backbone', 'branches', 'self_teacher',
-                                    'teacher_head'}
+    assert g['loss_teacher_mix_ce'] == {
+        'backbone', 'branches', 'self_teacher', 'teacher_head'}
     # Row 4: branch heads only (the backbone head has no mutual term).
     assert g['loss_mutual_kd'] == {'backbone', 'branches', 'branch_heads'}
     # Row 5: the teacher side is detached.
@@ -292,3 +292,8 @@ def test_a_head_loss_the_terms_cannot_honour_is_refused_at_build():
                        r'loss=CrossEntropyLoss: use_soft=True'):
         build(head=dict(TINY['head'],
                         loss=dict(type='CrossEntropyLoss', use_soft=True)))
+
+
+def test_former_weight_name_teacher_ce_is_refused_naming_its_new_name():
+    with pytest.raises(KeyError, match="'teacher_ce' is now 'teacher_mix_ce'"):
+        build(loss_weights=dict(mix_ce=0, teacher_ce=0))

@@ -15,7 +15,7 @@ from torch import Tensor
 
 from ..losses.functional import loss_ce, loss_mix_ce
 from ..losses.mixskd_losses import (loss_adv, loss_feat, loss_mutual_kd,
-                                    loss_teacher_ce, loss_teacher_kd)
+                                    loss_teacher_kd, loss_teacher_mix_ce)
 from ..utils.branches import backbone_stages, build_branches
 from ..utils.checkpointing import enable_checkpointing
 from ..utils.discriminator import FeatureDiscriminator
@@ -64,8 +64,8 @@ class MixSKDClassifier(DistillClassifier):
 
     - ``loss_ce``: row 1, CE of all four heads on the originals.
     - ``loss_mix_ce``: row 2, mixed-label CE of all heads on ``x_mix``.
-    - ``loss_teacher_ce``: row 3, mixed-label CE of the self-teacher on the
-      interpolated and on the mixup-image maps.
+    - ``loss_teacher_mix_ce``: row 3, mixed-label CE of the self-teacher on
+      the interpolated and on the mixup-image maps.
     - ``loss_mutual_kd``: row 4, mutual KD between interpolated and mixup
       logits of the three branch heads.
     - ``loss_teacher_kd``: row 5, self-teacher -> backbone head KD.
@@ -75,9 +75,10 @@ class MixSKDClassifier(DistillClassifier):
 
     The released CIFAR script leaves rows 2 and 3 out of the total (its
     self-teacher is then never trained); to reproduce it, set
-    ``loss_weights=dict(mix_ce=0, teacher_ce=0)``: the self-teacher and its
-    head are then frozen at their initialisation (``requires_grad=False``,
-    see :meth:`parts_trained_by`), as in the released run.
+    ``loss_weights=dict(mix_ce=0, teacher_mix_ce=0)``: the self-teacher and
+    its head are then frozen at their initialisation
+    (``requires_grad=False``, see :meth:`parts_trained_by`), as in the
+    released run.
 
     Prediction uses only ``backbone``, ``neck`` and ``head``.
 
@@ -101,7 +102,7 @@ class MixSKDClassifier(DistillClassifier):
             stage). Defaults to 'full'.
         temperature (float): KD temperature T of rows 4 and 5. Defaults to 3.
         loss_weights (dict, optional): Weights by term name (``ce``,
-            ``mix_ce``, ``teacher_ce``, ``mutual_kd``, ``teacher_kd``,
+            ``mix_ce``, ``teacher_mix_ce``, ``mutual_kd``, ``teacher_kd``,
             ``feat``, ``adv``). Defaults to 1 each.
         with_cp (bool | str): Activation checkpointing in training, block
             by block, exact (same loss, gradients and BN running statistics:
@@ -121,11 +122,12 @@ class MixSKDClassifier(DistillClassifier):
     DEFAULT_LOSS_WEIGHTS = dict(
         ce=1.0,
         mix_ce=1.0,
-        teacher_ce=1.0,
+        teacher_mix_ce=1.0,
         mutual_kd=1.0,
         teacher_kd=1.0,
         feat=1.0,
         adv=1.0)
+    RENAMED_LOSS_WEIGHTS = dict(teacher_ce='teacher_mix_ce')
 
     def __init__(self,
                  backbone: dict,
@@ -203,18 +205,18 @@ class MixSKDClassifier(DistillClassifier):
     def parts_trained_by(self) -> Dict[str, Set[str]]:
         """The terms whose gradients reach each training-only part.
 
-        Row 5 detaches the self-teacher, so only row 3 (``teacher_ce``)
-        trains it: ``loss_weights=dict(mix_ce=0, teacher_ce=0)`` (the
+        Row 5 detaches the self-teacher, so only row 3 (``teacher_mix_ce``)
+        trains it: ``loss_weights=dict(mix_ce=0, teacher_mix_ce=0)`` (the
         released CIFAR script) freezes it at its initialisation.
         """
         branch_terms = {'ce', 'mix_ce', 'mutual_kd', 'feat'}
         if self.teacher_inputs == 'branch_outputs':
-            branch_terms.add('teacher_ce')
+            branch_terms.add('teacher_mix_ce')
         parts = dict(
             branches=branch_terms,
             branch_heads={'ce', 'mix_ce', 'mutual_kd'},
-            self_teacher={'teacher_ce'},
-            teacher_head={'teacher_ce'})
+            self_teacher={'teacher_mix_ce'},
+            teacher_head={'teacher_mix_ce'})
         if self.adv_grl_coeff is not None:
             branch_terms.add('adv')
             parts['discriminators'] = {'adv'}
@@ -295,10 +297,11 @@ class MixSKDClassifier(DistillClassifier):
             loss_mix_ce=self.weighted(
                 'mix_ce',
                 loss_mix_ce(head_losses, logits_mix, labels, lam, index)),
-            loss_teacher_ce=self.weighted(
-                'teacher_ce',
-                loss_teacher_ce(self.teacher_head.loss_module, teacher_bar,
-                                teacher_mix, labels, lam, index)),
+            loss_teacher_mix_ce=self.weighted(
+                'teacher_mix_ce',
+                loss_teacher_mix_ce(self.teacher_head.loss_module,
+                                    teacher_bar, teacher_mix, labels, lam,
+                                    index)),
             loss_mutual_kd=self.weighted(
                 'mutual_kd',
                 loss_mutual_kd(logits_bar[:-1], logits_mix[:-1], t)),

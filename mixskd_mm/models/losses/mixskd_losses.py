@@ -26,14 +26,14 @@ from ..utils.discriminator import grad_reverse
 from .functional import loss_kd, loss_mix_ce
 
 __all__ = [
-    'loss_teacher_ce', 'loss_mutual_kd', 'loss_teacher_kd', 'loss_feat',
+    'loss_teacher_mix_ce', 'loss_mutual_kd', 'loss_teacher_kd', 'loss_feat',
     'loss_adv'
 ]
 
 
-def loss_teacher_ce(teacher_loss: nn.Module, teacher_bar: Tensor,
-                    teacher_mix: Tensor, labels: Tensor, lam: Tensor,
-                    index: Tensor) -> Tensor:
+def loss_teacher_mix_ce(teacher_loss: nn.Module, teacher_bar: Tensor,
+                        teacher_mix: Tensor, labels: Tensor, lam: Tensor,
+                        index: Tensor) -> Tensor:
     """Row 3: ``MixCE(t(F_bar)) + MixCE(t(F(x_mix)))``.
 
     Mixed-label CE (the teacher head's ``loss_module``, see
