@@ -220,3 +220,18 @@ def test_loss_adv_min_max():
         loss_adv([disc], [bar.detach()], [mix.detach()]).backward()
         opt.step()
     assert loss_adv([disc], [bar], [mix]).item() < before
+
+
+def test_loss_kd_runs_in_float32_for_low_precision_logits():
+    # Under bf16 autocast the logits arrive in bf16; the KL is computed from
+    # their float32 values, not in bf16 (where it is mostly rounding).
+    torch.manual_seed(0)
+    s = (torch.randn(8, 10) * 3).bfloat16()
+    t = (s.float() + 0.01 * torch.randn(8, 10)).bfloat16()
+    out = loss_kd(s, t, 3.0)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, loss_kd(s.float(), t.float(), 3.0))
+    naive_s = torch.log_softmax(s / 3.0, dim=1)
+    naive_t = torch.log_softmax(t / 3.0, dim=1)
+    naive = ((naive_t.exp() * (naive_t - naive_s)).sum(1).mean() * 9).float()
+    assert not torch.allclose(naive, out, rtol=0.05)

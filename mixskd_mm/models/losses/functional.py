@@ -126,6 +126,9 @@ def loss_kd(student: Tensor, teacher: Tensor,
     Hinton et al. 2015); the target is detached. The ``loss_kd`` of KD and
     FRSKD (section 2.2, third term), of MIX-KD on std-normalised logits
     with T = 1 (section 4), and the primitive of the other KD terms.
+    Computed in float32 whatever the logits' dtype: under bf16 autocast a
+    bf16 ``log_softmax`` leaves mostly rounding error in a KL this small
+    (a no-op cast in fp32).
 
     Args:
         student (Tensor): Student logits, shape (N, num_classes).
@@ -136,8 +139,8 @@ def loss_kd(student: Tensor, teacher: Tensor,
         Tensor: A scalar.
     """
     t = temperature
-    log_p_s = F.log_softmax(student / t, dim=1)
-    log_p_t = F.log_softmax(teacher.detach() / t, dim=1)
+    log_p_s = F.log_softmax(student.float() / t, dim=1)
+    log_p_t = F.log_softmax(teacher.detach().float() / t, dim=1)
     kl = (log_p_t.exp() * (log_p_t - log_p_s)).sum(dim=1)
     return kl.mean() * t * t
 

@@ -45,11 +45,6 @@ def loss_teacher_mix_ce(teacher_loss: nn.Module, teacher_bar: Tensor,
                        labels, lam, index)
 
 
-def _kd_fp32(student: Tensor, teacher: Tensor, temperature: float) -> Tensor:
-    """``loss_kd`` computed in float32, whatever the logits' dtype."""
-    return loss_kd(student.float(), teacher.float(), temperature)
-
-
 def loss_mutual_kd(logits_bar: Sequence[Tensor],
                    logits_mix: Sequence[Tensor],
                    temperature: float) -> Tensor:
@@ -59,7 +54,7 @@ def loss_mutual_kd(logits_bar: Sequence[Tensor],
     Each direction detaches its target.
     """
     return sum(
-        _kd_fp32(bar, mix, temperature) + _kd_fp32(mix, bar, temperature)
+        loss_kd(bar, mix, temperature) + loss_kd(mix, bar, temperature)
         for bar, mix in zip(logits_bar, logits_mix))
 
 
@@ -73,8 +68,8 @@ def loss_teacher_kd(backbone_bar: Tensor, backbone_mix: Tensor,
     crossed pairing of the authors' code: the backbone's interpolated logits
     learn from the teacher's view of the mixup image and vice versa.
     """
-    return (_kd_fp32(backbone_bar, teacher_mix, temperature) +
-            _kd_fp32(backbone_mix, teacher_bar, temperature))
+    return (loss_kd(backbone_bar, teacher_mix, temperature) +
+            loss_kd(backbone_mix, teacher_bar, temperature))
 
 
 def loss_feat(maps_bar: Sequence[Tensor],
