@@ -20,10 +20,10 @@ from mmengine.runner import Runner
 
 import mixskd_mm  # noqa: F401
 from mixskd_mm.engine.runner_setup import runner_class
+from mixskd_mm.checkpoint import compare_state_dicts
 from mixskd_mm.engine.strict_load import (CheckpointMismatchError,
                                           StrictLoadRunner,
                                           check_checkpoint_fits,
-                                          compare_state_dicts,
                                           with_strict_load)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -52,10 +52,12 @@ def test_compare_state_dicts_finds_each_kind():
         'backbone.1.running_var'
     ]
     assert diff.unexpected == ['extra.weight']
-    assert diff.shapes == [('head.weight', (5, 4), (3, 4)),
-                           ('head.bias', (5, ), (3, ))]
-    assert diff.num_model == 8 and not diff.fits
-    assert compare_state_dicts(model, model).fits
+    assert diff.mismatched == [
+        'head.weight: checkpoint (5, 4) vs model (3, 4)',
+        'head.bias: checkpoint (5,) vs model (3,)'
+    ]
+    assert not diff.complete
+    assert compare_state_dicts(model, model).complete
 
 
 def test_check_refuses_missing_tensors_with_counts_keys_and_fix():
@@ -84,7 +86,7 @@ def test_check_not_strict_warns_and_unexpected_only_passes(capsys):
         capsys.readouterr().out)
     full = dict(model.state_dict(), **{'branch.w': torch.zeros(2)})
     diff = check_checkpoint_fits(model, full, 'f.pth')
-    assert diff.fits and diff.unexpected == ['branch.w']
+    assert diff.complete and diff.unexpected == ['branch.w']
     assert ('every model tensor loaded; not in the model (ignored): '
             '1 (branch: 1), e.g. branch.w') in capsys.readouterr().out
 

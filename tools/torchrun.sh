@@ -8,7 +8,7 @@
 # On the master node (NODE_RANK 0) a PORT that another process holds stops the
 # run before torchrun starts, naming the port and a free one to use instead.
 # With GPUs, NUM_PROCS is the number of GPUs per node. Without one, NUM_PROCS
-# CPU processes run with gloo (mixskd_mm.compat.setup_cpu_distributed).
+# CPU processes run with gloo (mixskd_mm.engine.distributed.setup_cpu_distributed).
 set -euo pipefail
 
 NPROC=$1

@@ -41,6 +41,12 @@ class KeyDiff(NamedTuple):
         """Whether nothing is missing, unexpected or mismatched."""
         return not (self.missing or self.unexpected or self.mismatched)
 
+    @property
+    def complete(self) -> bool:
+        """Whether every target tensor is in the source, with its shape
+        (extra source keys allowed)."""
+        return not (self.missing or self.mismatched)
+
     def counts(self) -> str:
         """``'N missing, M unexpected, K shape mismatch(es)'``."""
         return (f'{len(self.missing)} missing, {len(self.unexpected)} '

@@ -21,8 +21,7 @@ purpose, with a warning. The loading itself stays mmengine's
 import logging
 import re
 from collections import Counter
-from typing import (Callable, Dict, List, NamedTuple, Sequence, Tuple, Type,
-                    Union)
+from typing import Callable, Dict, List, Sequence, Tuple, Type, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
@@ -32,9 +31,11 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
+from ..checkpoint.keys import KeyDiff, compare_state_dicts, is_counter
+
 __all__ = [
-    'CheckpointMismatchError', 'StateDictDiff', 'compare_state_dicts',
-    'check_checkpoint_fits', 'describe_diff', 'with_strict_load',
+    'CheckpointMismatchError', 'check_checkpoint_fits', 'describe_diff',
+    'with_strict_load',
     'StrictLoadRunner', 'LOAD_STRICT_KEY'
 ]
 
@@ -51,60 +52,6 @@ class CheckpointMismatchError(RuntimeError):
     shape."""
 
 
-class StateDictDiff(NamedTuple):
-    """How a checkpoint's state dict differs from a model's.
-
-    Attributes:
-        missing (list[str]): Model keys absent from the checkpoint.
-        unexpected (list[str]): Checkpoint keys the model does not have.
-        shapes (list[tuple]): ``(key, checkpoint shape, model shape)`` for
-            keys present in both with different shapes.
-        num_model (int): Number of keys compared on the model's side.
-    """
-    missing: List[str]
-    unexpected: List[str]
-    shapes: List[Tuple[str, tuple, tuple]]
-    num_model: int
-
-    @property
-    def fits(self) -> bool:
-        """Whether every model tensor is in the checkpoint, same shape."""
-        return not self.missing and not self.shapes
-
-
-def _is_counter(key: str) -> bool:
-    """BatchNorm's step counter, which mmengine's loader ignores too."""
-    return key.endswith('num_batches_tracked')
-
-
-def compare_state_dicts(checkpoint: Dict[str, object],
-                        model: Dict[str, object]) -> StateDictDiff:
-    """Compare a checkpoint's state dict with a model's, key by key.
-
-    Args:
-        checkpoint (dict): Key -> tensor, as it will be loaded (prefixes
-            already revised).
-        model (dict): The model's ``state_dict()``.
-
-    Returns:
-        StateDictDiff: Missing, unexpected and wrongly shaped keys, each in
-        the model's (or the checkpoint's) order; BN counters ignored.
-    """
-    model_keys = [k for k in model if not _is_counter(k)]
-    missing = [k for k in model_keys if k not in checkpoint]
-    unexpected = [
-        k for k in checkpoint if k not in model and not _is_counter(k)
-    ]
-    shapes = []
-    for key in model_keys:
-        if key in checkpoint:
-            have = tuple(getattr(checkpoint[key], 'shape', ()))
-            want = tuple(getattr(model[key], 'shape', ()))
-            if have != want:
-                shapes.append((key, have, want))
-    return StateDictDiff(missing, unexpected, shapes, len(model_keys))
-
-
 def _summary(keys: List[str]) -> str:
     """'N (group: n, ...), e.g. k1, k2, ...' for a list of keys."""
     groups = Counter(k.split('.', 1)[0] for k in keys)
@@ -113,17 +60,22 @@ def _summary(keys: List[str]) -> str:
     return f'{len(keys)} ({by_group}), e.g. {shown}'
 
 
-def describe_diff(diff: StateDictDiff) -> List[str]:
-    """One line per kind of difference (none when the dicts agree)."""
+def describe_diff(diff: KeyDiff, num_model: int) -> List[str]:
+    """One line per kind of difference (none when the dicts agree).
+
+    Args:
+        diff (KeyDiff): :func:`mixskd_mm.checkpoint.compare_state_dicts` of
+            the checkpoint (source) and the model (target).
+        num_model (int): The model's tensors compared (BN counters not).
+    """
     lines = []
     if diff.missing:
         lines.append(f'missing from the checkpoint: {len(diff.missing)} of '
-                     f'the model\'s {diff.num_model} tensors; '
+                     f'the model\'s {num_model} tensors; '
                      f'{_summary(diff.missing)}')
-    if diff.shapes:
-        shown = ', '.join(f'{k}: checkpoint {tuple(a)} vs model {tuple(b)}'
-                          for k, a, b in diff.shapes[:_SHOWN])
-        lines.append(f'wrong shape: {len(diff.shapes)}, e.g. {shown}')
+    if diff.mismatched:
+        shown = ', '.join(diff.mismatched[:_SHOWN])
+        lines.append(f'wrong shape: {len(diff.mismatched)}, e.g. {shown}')
     if diff.unexpected:
         lines.append(
             f'not in the model (ignored): {_summary(diff.unexpected)}')
@@ -147,7 +99,7 @@ def check_checkpoint_fits(
         filename: str,
         strict: bool = True,
         revise_keys: Sequence[Tuple[str, str]] = _STRIP_WRAPPER
-) -> StateDictDiff:
+) -> KeyDiff:
     """Refuse (or, not strict, warn about) a checkpoint that misses tensors.
 
     Args:
@@ -162,18 +114,19 @@ def check_checkpoint_fits(
             ``Runner.load_checkpoint``. Defaults to stripping ``module.``.
 
     Returns:
-        StateDictDiff: The comparison.
+        KeyDiff: The comparison (:mod:`mixskd_mm.checkpoint.keys`).
 
     Raises:
         CheckpointMismatchError: If ``strict`` and the checkpoint lacks a
             model tensor or has one in another shape.
     """
     state_dict = checkpoint.get('state_dict', checkpoint)
+    target = model.state_dict()
     diff = compare_state_dicts(
-        _revised(dict(state_dict), list(revise_keys)), model.state_dict())
-    lines = describe_diff(diff)
+        _revised(dict(state_dict), list(revise_keys)), target)
+    lines = describe_diff(diff, sum(not is_counter(k) for k in target))
     head = f'checkpoint {filename} vs model {type(model).__name__}'
-    if diff.fits:
+    if diff.complete:
         if lines:
             print_log(f'{head}: every model tensor loaded; ' + lines[0],
                       logger='current', level=logging.WARNING)
