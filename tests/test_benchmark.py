@@ -7,6 +7,8 @@ import os.path as osp
 import pytest
 import torch
 
+from mixskd_mm.engine.memory import LiveTensorBytes
+
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -112,7 +114,7 @@ def test_sweep_and_channels_last_flags(bench):
 
 
 def test_live_tensor_bytes_counts_peak_and_frees(bench):
-    tracker = bench.LiveTensorBytes()
+    tracker = LiveTensorBytes()
     kept = torch.zeros(1000)  # 4000 bytes, existed before
     tracker.track(kept)
     tracker.track(kept.view(10, 100))  # same storage: counted once

@@ -42,14 +42,11 @@ import platform
 import statistics
 import sys
 import time
-import weakref
 
 import torch
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
-from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -58,6 +55,7 @@ from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
 
 from mixskd_mm.engine import CPUAmpOptimWrapper  # noqa: E402
+from mixskd_mm.engine.memory import LiveTensorBytes  # noqa: E402
 from mixskd_mm.models.data_preprocessors import to_channels_last  # noqa
 
 PRECISIONS = ('fp32', 'bf16', 'fp16')
@@ -205,42 +203,6 @@ def step_flops(model, wrapper, data) -> int:
     with FlopCounterMode(display=False) as counter:
         train_step(model, wrapper, data)
     return counter.get_total_flops()
-
-
-class LiveTensorBytes(TorchDispatchMode):
-    """Peak bytes of the CPU tensor storages alive while it is active.
-
-    Every storage an operator returns is counted once, until it is freed
-    (a ``weakref.finalize`` on the storage); :meth:`track` adds the tensors
-    that existed before (parameters, optimizer state).
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.live = self.peak = 0
-        self._seen = set()
-
-    def track(self, tensor):
-        if not isinstance(tensor, torch.Tensor) or tensor.device.type != 'cpu':
-            return
-        storage = tensor.untyped_storage()
-        key, size = storage._cdata, storage.nbytes()
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        self.live += size
-        self.peak = max(self.peak, self.live)
-        weakref.finalize(storage, self._free, key, size)
-
-    def _free(self, key, size):
-        self._seen.discard(key)
-        self.live -= size
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        out = func(*args, **(kwargs or {}))
-        for t in tree_flatten(out)[0]:
-            self.track(t)
-        return out
 
 
 def step_memory(model, wrapper, data, device) -> int:
