@@ -9,7 +9,7 @@ every stage is seeded. --seeds N runs every method with seeds 0..N-1 and
 reports mean +- std and each method's paired difference to the baseline with
 a 95 % interval.
 
-    python tools/demo.py                          # ~20 min on 2 CPU cores
+    python tools/demo.py                          # the default size
     python tools/demo.py --seeds 3                # three seeds, intervals
     python tools/demo.py --methods baseline mixskd --size small
 """

@@ -73,7 +73,11 @@ test_evaluator = val_evaluator
 
 # The 1x recipe's shape (linear warm-up, step decay), shortened; lr scaled
 # linearly from 0.02 at batch 16.
-optim_wrapper = dict(optimizer=dict(lr=0.01))
+# Gradients clipped (as mmdet's RetinaNet/RPN recipes do): starting from a
+# backbone pretrained for minutes, the first iterations can otherwise blow
+# the loss up to inf on this small set (NonFiniteLossHook then stops it).
+optim_wrapper = dict(
+    optimizer=dict(lr=0.01), clip_grad=dict(max_norm=35, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0,
          end=50),
