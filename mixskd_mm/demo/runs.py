@@ -88,9 +88,12 @@ def _last_checkpoint(work_dir: str) -> str:
 _PROGRESS = re.compile(r'(Epoch|Iter)\((train|val)\)|Saving checkpoint')
 
 
-def _run_train(stage: Stage, work_dir: str, log: Callable[[str],
-                                                          None]) -> str:
+def _run_train(stage: Stage, options: List[str], work_dir: str,
+               log: Callable[[str], None]) -> str:
     """``tools/train.py`` in a subprocess; progress lines are echoed.
+
+    ``options`` are the stage's ``--cfg-options`` plus what the run adds
+    (the teacher's checkpoint).
 
     Returns:
         str: The whole log of the run (also written to ``stage.log``).
@@ -100,8 +103,8 @@ def _run_train(stage: Stage, work_dir: str, log: Callable[[str],
         osp.join(ROOT, 'tools', 'train.py'), stage.config, '--work-dir',
         work_dir
     ]
-    if stage.cfg_options:
-        cmd += ['--cfg-options'] + stage.cfg_options
+    if options:
+        cmd += ['--cfg-options'] + options
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     lines = []
     with open(osp.join(work_dir, 'stage.log'), 'w') as out, \
@@ -144,10 +147,9 @@ def run_stage(stage: Stage,
     if stage.teacher_stage:
         teacher_ckpt = (done or {})[stage.teacher_stage]['checkpoint']
         options.append(f'model.teacher.checkpoint={teacher_ckpt}')
-    stage.cfg_options = options
     log(f'[demo] {stage.name}: training {stage.config}')
     start = time.time()
-    log_text = _run_train(stage, work_dir, log)
+    log_text = _run_train(stage, options, work_dir, log)
     result = dict(
         stage=stage.name,
         kind=stage.kind,
