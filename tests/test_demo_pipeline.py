@@ -182,3 +182,23 @@ def test_report_says_what_the_interval_shows():
     results['pretrain_mixskd_seed1']['metric'] = 0.0
     lines = differences(results, ['baseline', 'mixskd'], [0, 1, 2])
     assert 'cannot tell the two apart' in lines[0]
+
+
+def test_demo_data_from_an_older_world_is_rewritten(tmp_path, monkeypatch):
+    from mixskd_mm.demo import pipeline
+    from mixskd_mm.demo.data import DATA_VERSION
+    writes, logs = [], []
+    monkeypatch.setattr(pipeline, 'write_demo_data',
+                        lambda root, size, overwrite: writes.append(size))
+    marker = tmp_path / 'demo_size.txt'
+    marker.write_text('default')  # written before the world was versioned
+    pipeline._prepare_data(str(tmp_path), 'default', False, logs.append)
+    assert writes == ['default']
+    assert 'older demo world' in logs[0]
+    assert marker.read_text() == f'default {DATA_VERSION}'
+    # Now current: reused, not rewritten.
+    pipeline._prepare_data(str(tmp_path), 'default', False, logs.append)
+    assert writes == ['default'] and 'reusing' in logs[-1]
+    # Another size is written, whatever the version.
+    pipeline._prepare_data(str(tmp_path), 'small', False, logs.append)
+    assert writes == ['default', 'small']

@@ -1,7 +1,9 @@
 # Demo: DeepLabV3 fine-tuning = the real transfer config
 # (seg/deeplabv3_r50-mixskd-d8_4xb4-40k_voc12aug-512x512.py) with the demo's
 # data (the VOC-layout shapes set, 128 px, background + 5 shapes), schedule
-# and depth (ResNet-18, decoder widths scaled down with it). The demo
+# and network size (the pretraining's half-width ResNet-18 of
+# configs/demo/_base_/pretrain_demo.py, decoder widths scaled down with it;
+# the strict backbone load fails loudly if the two ever differ). The demo
 # pipeline sets model.backbone.init_cfg.checkpoint to the exported backbone
 # of each pretraining method.
 _base_ = ['../seg/deeplabv3_r50-mixskd-d8_4xb4-40k_voc12aug-512x512.py']
@@ -20,11 +22,13 @@ model = dict(
     data_preprocessor=dict(size=_crop),
     backbone=dict(
         depth=18,
+        stem_channels=32,
+        base_channels=32,
         init_cfg=dict(checkpoint='work_dirs/demo/pretrain_mixskd/'
                       'backbone.pth')),
-    decode_head=dict(in_channels=512, channels=128,
+    decode_head=dict(in_channels=256, channels=128,
                      num_classes=len(_classes)),
-    auxiliary_head=dict(in_channels=256, channels=64,
+    auxiliary_head=dict(in_channels=128, channels=64,
                         num_classes=len(_classes)))
 
 _train_pipeline = [

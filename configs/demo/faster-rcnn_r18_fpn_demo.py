@@ -1,6 +1,8 @@
 # Demo: Faster R-CNN fine-tuning = the real transfer config
 # (det/faster-rcnn_r50-mixskd_fpn_1x_coco.py) with the demo's data (the
-# COCO-format shapes set, 128 px, 5 classes), schedule and depth (ResNet-18).
+# COCO-format shapes set, 128 px, 5 classes), schedule and network size (the
+# pretraining's half-width ResNet-18 of configs/demo/_base_/pretrain_demo.py;
+# the strict backbone load fails loudly if the two ever differ).
 # The demo pipeline sets model.backbone.init_cfg.checkpoint to the exported
 # backbone of each pretraining method.
 _base_ = ['../det/faster-rcnn_r50-mixskd_fpn_1x_coco.py']
@@ -13,12 +15,23 @@ _data_root = 'data/demo/det'
 model = dict(
     backbone=dict(
         depth=18,
+        stem_channels=32,
+        base_channels=32,
         init_cfg=dict(checkpoint='work_dirs/demo/pretrain_mixskd/'
                       'backbone.pth')),
-    neck=dict(in_channels=[64, 128, 256, 512]),
+    # Neck and heads scaled down with the backbone (FPN 256 -> 64 channels,
+    # box head FCs 1024 -> 256): at COCO widths they were most of the CPU time
+    # of a step on 128-px images.
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     # Objects are 12-60 px: anchors of 16-256 px (scale 4) fit them.
-    rpn_head=dict(anchor_generator=dict(scales=[4])),
-    roi_head=dict(bbox_head=dict(num_classes=len(_classes))),
+    rpn_head=dict(
+        in_channels=64, feat_channels=64,
+        anchor_generator=dict(scales=[4])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=64),
+        bbox_head=dict(
+            in_channels=64, fc_out_channels=256,
+            num_classes=len(_classes))),
     # At most 4 objects per 128-px image: far fewer proposals and sampled
     # RoIs than COCO's defaults (2000/1000 proposals, 512 RoIs per image),
     # which would make the RoI head most of the CPU time.

@@ -1,18 +1,23 @@
 # Demo: teacher-student KD pretraining = the real ImageNet recipe
-# (kd_r50_imagenet.py) with the demo's data, schedule and depth
-# (ResNet-18, 64 px, 20 classes).
+# (kd_r50_imagenet.py) with the demo's data, schedule and network
+# size (ResNet-18 at half width, 64 px, 20 classes).
 # The teacher is the demo's baseline ResNet-18: the demo pipeline sets
 # model.teacher.checkpoint to the baseline pretraining's checkpoint.
 _base_ = ['../kd_r50_imagenet.py', './_base_/pretrain_demo.py']
 
 model = dict(
-    backbone=dict(depth=18),
-    head=dict(num_classes=20, in_channels=512, topk=(1, )),
+    backbone={{_base_.demo.backbone}},
+    head=dict(
+        num_classes=20,
+        in_channels={{_base_.demo.feat_channels}},
+        topk=(1, )),
     teacher=dict(
         config=dict(
-            backbone=dict(depth=18),
-            head=dict(num_classes=20, in_channels=512)),
-        checkpoint='work_dirs/demo/pretrain_baseline/epoch_9.pth'),
+            backbone={{_base_.demo.backbone}},
+            head=dict(
+                num_classes=20,
+                in_channels={{_base_.demo.feat_channels}})),
+        checkpoint='work_dirs/demo/pretrain_baseline/epoch_4.pth'),
     data_preprocessor=dict(num_classes=20))
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}

@@ -1,10 +1,14 @@
 # Demo: MixSKD pretraining = the real ImageNet recipe (mixskd_r50_imagenet.py)
-# with the demo's data, schedule and depth (ResNet-18, 64 px, 20 classes).
+# with the demo's data, schedule and network size (ResNet-18 at half width,
+# 64 px, 20 classes).
 _base_ = ['../mixskd_r50_imagenet.py', './_base_/pretrain_demo.py']
 
 model = dict(
-    backbone=dict(depth=18),
-    head=dict(num_classes=20, in_channels=512, topk=(1, )),
+    backbone={{_base_.demo.backbone}},
+    head=dict(
+        num_classes=20,
+        in_channels={{_base_.demo.feat_channels}},
+        topk=(1, )),
     data_preprocessor=dict(num_classes=20))
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}

@@ -16,18 +16,22 @@ from .formats import (OUTPUTS, exists_error, existing_outputs,
 from .world import check_choice, check_int
 
 __all__ = [
-    'COUNT_KEYS', 'SIZES', 'resolve_counts', 'write_demo_data',
+    'COUNT_KEYS', 'DATA_VERSION', 'SIZES', 'resolve_counts', 'write_demo_data',
     'write_classification_set', 'write_coco_detection_set',
     'write_voc_segmentation_set'
 ]
 
+#: Names the demo world and presets; bumped whenever they change the images,
+#: so that ``tools/demo.py`` rewrites data an older version wrote.
+#: 'world-2': upright objects (``scenes.MAX_TILT``), 320 + 50 per class.
+DATA_VERSION = 'world-2'
 COUNT_KEYS = ('cls_train', 'cls_val', 'det_train', 'det_val', 'seg_train',
               'seg_val')
 #: Image counts of the size presets; ``cls_*`` are per class (20 classes).
 SIZES = {
     'tiny': dict(zip(COUNT_KEYS, (2, 1, 4, 2, 4, 2))),
     'small': dict(zip(COUNT_KEYS, (8, 4, 32, 8, 32, 8))),
-    'default': dict(zip(COUNT_KEYS, (80, 20, 400, 100, 400, 100))),
+    'default': dict(zip(COUNT_KEYS, (320, 50, 400, 100, 400, 100))),
 }
 
 
@@ -63,8 +67,8 @@ def write_demo_data(root,
 
     Sizes (``SIZES``): ``'tiny'`` (unit tests: 40 + 20 classification, 4 + 2
     detection and segmentation images), ``'small'`` (a quick end-to-end
-    run: 160 + 80, 32 + 8, 32 + 8) and ``'default'`` (the CPU demo: 1600 +
-    400, 400 + 100, 400 + 100).
+    run: 160 + 80, 32 + 8, 32 + 8) and ``'default'`` (the CPU demo: 6400 +
+    1000, 400 + 100, 400 + 100).
 
     Args:
         root (str | PathLike): Output folder.

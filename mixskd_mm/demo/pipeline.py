@@ -14,7 +14,7 @@ import os.path as osp
 import shutil
 from typing import Callable, Dict, List, Optional, Sequence
 
-from .data import write_demo_data
+from .data import DATA_VERSION, write_demo_data
 from .report import write_report
 from .runs import read_scalars, run_stage
 from .stages import (METHODS, METRIC_KEYS, SIZES, Stage, backbone_path,
@@ -59,14 +59,23 @@ def run_pipeline(methods: Optional[List[str]] = None,
 
 def _prepare_data(data_root: str, size: str, restart: bool,
                   log: Callable[[str], None]) -> None:
-    """Write the demo data unless the same size is already there."""
+    """Write the demo data unless the same size of the same world is there.
+
+    The marker file names the size and :data:`~.data.DATA_VERSION`, so data
+    written by an older version of the demo world is rewritten, not reused.
+    """
     marker = osp.join(data_root, 'demo_size.txt')
+    stamp = f'{size} {DATA_VERSION}'
     if not restart and osp.isfile(marker):
         with open(marker) as f:
-            if f.read().strip() == size:
-                log(f'[demo] reusing the {size} demo data in {data_root}')
-                return
+            found = f.read().strip()
+        if found == stamp:
+            log(f'[demo] reusing the {size} demo data in {data_root}')
+            return
+        if found.split()[0] == size:
+            log(f'[demo] the {size} demo data in {data_root} comes from an '
+                f'older demo world ({found!r}, now {stamp!r}): rewriting it')
     log(f'[demo] writing the {size} demo data to {data_root}')
     write_demo_data(data_root, size=size, overwrite=True)
     with open(marker, 'w') as f:
-        f.write(size)
+        f.write(stamp)

@@ -211,8 +211,10 @@ def write_report(results: Dict[str, dict],
         'Minutes of CPU training per stage on small synthetic data: an '
         'interval that excludes 0 says which method did better here, with '
         'these schedules; it is not evidence about the paper\'s ImageNet, '
-        'COCO or VOC results. No setting was tuned for any method: all use '
-        'the same demo schedule.', ''
+        'COCO or VOC results. All methods share one demo schedule and '
+        'network, chosen so that the baseline and MixSKD both learn within '
+        'it (configs/demo/_base_/pretrain_demo.py says how), not tuned per '
+        'method.', ''
     ] + [f'![{osp.splitext(osp.basename(p))[0]}]({osp.basename(p)})\n'
          for p in plots]
     path = osp.join(work_root, 'report.md')

@@ -4,11 +4,11 @@ Every image shows objects that are **shapes** (``SHAPES``: circle, cross,
 square, star, triangle) painted with **textures** (``TEXTURES``: checker,
 dots, solid, stripes) in random colours, on a noisy background (a random
 base colour, a smooth low-frequency colour field and per-pixel grain). Each
-object gets a random position, scale, rotation, texture period, texture
-orientation and texture phase. The random draws are the same for every
-class (the class only decides what is painted), so colour, size and
-position carry no information about the label. Edges are anti-aliased by
-4x supersampling.
+object gets a random position, scale, tilt (within 18 degrees of upright,
+``scenes.MAX_TILT``), texture period, texture tilt and texture phase. The
+random draws are the same for every class (the class only decides what is
+painted), so colour, size and position carry no information about the
+label. Edges are anti-aliased by 4x supersampling.
 
 Determinism: image ``i`` of a split is drawn from
 ``numpy.random.SeedSequence(seed, spawn_key=(task, split, [label,] i))``
