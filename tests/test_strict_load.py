@@ -121,8 +121,12 @@ def det(tmp_path_factory):
          '--out', demo, '--size', 'tiny'], check=True,
         stdout=subprocess.DEVNULL)
     from mmpretrain.models import ResNet
-    state = {f'backbone.{k}': v for k, v in ResNet(18).state_dict().items()}
-    state.update({'head.fc.weight': torch.zeros(20, 512),
+    # The demo classifier's network (configs/demo/_base_/pretrain_demo.py):
+    # its backbone matches the detector's, the rest of the detector is
+    # missing from it.
+    backbone = ResNet(18, stem_channels=32, base_channels=32)
+    state = {f'backbone.{k}': v for k, v in backbone.state_dict().items()}
+    state.update({'head.fc.weight': torch.zeros(20, 256),
                   'head.fc.bias': torch.zeros(20)})
     ckpt = base / 'classifier.pth'
     torch.save(dict(meta=dict(epoch=1, iter=1), state_dict=state), ckpt)
