@@ -202,3 +202,7 @@ def test_demo_data_from_an_older_world_is_rewritten(tmp_path, monkeypatch):
     # Another size is written, whatever the version.
     pipeline._prepare_data(str(tmp_path), 'small', False, logs.append)
     assert writes == ['default', 'small']
+    # An empty (truncated) marker is rewritten, not a crash.
+    marker.write_text('')
+    pipeline._prepare_data(str(tmp_path), 'small', False, logs.append)
+    assert writes == ['default', 'small', 'small']

@@ -72,7 +72,7 @@ def _prepare_data(data_root: str, size: str, restart: bool,
         if found == stamp:
             log(f'[demo] reusing the {size} demo data in {data_root}')
             return
-        if found.split()[0] == size:
+        if found.split()[:1] == [size]:
             log(f'[demo] the {size} demo data in {data_root} comes from an '
                 f'older demo world ({found!r}, now {stamp!r}): rewriting it')
     log(f'[demo] writing the {size} demo data to {data_root}')
