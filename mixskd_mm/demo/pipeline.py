@@ -47,22 +47,24 @@ def run_pipeline(methods: Optional[List[str]] = None,
     if restart and osp.isdir(work_root):
         shutil.rmtree(work_root)
     os.makedirs(work_root, exist_ok=True)
-    _prepare_data(data_root, SIZES[size]['data'], restart, log)
+    data_stamp = _prepare_data(data_root, SIZES[size]['data'], restart, log)
     results = {}
     for i, stage in enumerate(stages, 1):
         log(f'[demo] stage {i}/{len(stages)}: {stage.name}')
         results[stage.name] = run_stage(stage, work_root, restart, log,
-                                        results)
+                                        results, data_stamp)
     write_report(results, methods, work_root, log, list(seeds))
     return results
 
 
 def _prepare_data(data_root: str, size: str, restart: bool,
-                  log: Callable[[str], None]) -> None:
+                  log: Callable[[str], None]) -> str:
     """Write the demo data unless the same size of the same world is there.
 
     The marker file names the size and :data:`~.data.DATA_VERSION`, so data
     written by an older version of the demo world is rewritten, not reused.
+    Returns the marker's text: it is part of every stage's fingerprint, so
+    stages trained on older data are trained again.
     """
     marker = osp.join(data_root, 'demo_size.txt')
     stamp = f'{size} {DATA_VERSION}'
@@ -71,7 +73,7 @@ def _prepare_data(data_root: str, size: str, restart: bool,
             found = f.read().strip()
         if found == stamp:
             log(f'[demo] reusing the {size} demo data in {data_root}')
-            return
+            return stamp
         if found.split()[:1] == [size]:
             log(f'[demo] the {size} demo data in {data_root} comes from an '
                 f'older demo world ({found!r}, now {stamp!r}): rewriting it')
@@ -79,3 +81,4 @@ def _prepare_data(data_root: str, size: str, restart: bool,
     write_demo_data(data_root, size=size, overwrite=True)
     with open(marker, 'w') as f:
         f.write(stamp)
+    return stamp

@@ -2,9 +2,11 @@
 
 A stage is a ``tools/train.py`` subprocess; its metric is the evaluation the
 run ends with, read from mmengine's ``vis_data/scalars.json``. A finished
-stage writes ``result.json`` in its work dir and is reused next time unless
-``restart``.
+stage writes ``result.json`` in its work dir, with the fingerprint of what it
+started from (:func:`stage_fingerprint`), and is reused next time unless
+``restart`` or that fingerprint changed.
 """
+import hashlib
 import json
 import os
 import os.path as osp
@@ -15,10 +17,14 @@ import sys
 import time
 from typing import Callable, Dict, List, Optional
 
+from mmengine.config import Config
+
 from ..checkpoint import export_backbone
 from .stages import METRIC_KEYS, Stage, backbone_path
 
-__all__ = ['ROOT', 'read_scalars', 'metric_of_run', 'run_stage']
+__all__ = [
+    'ROOT', 'read_scalars', 'metric_of_run', 'stage_fingerprint', 'run_stage'
+]
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -80,6 +86,36 @@ def metric_of_run(kind: str, records: List[dict], log_text: str,
                 per_class=per_class, empty_result=False)
 
 
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(1 << 20), b''):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def stage_fingerprint(stage: Stage, options: List[str],
+                      data_stamp: str) -> str:
+    """SHA-256 of everything a stage's result depends on.
+
+    That is the resolved config (its ``_base_`` files and upstream
+    ``pkg::`` configs included), the ``--cfg-options``, the data (its
+    marker: size and :data:`~.data.DATA_VERSION`) and the contents of every
+    checkpoint an option points at (the backbone a transfer stage starts
+    from, the teacher of a distillation stage). A finished stage is reused
+    only while this is unchanged.
+    """
+    config = Config.fromfile(
+        osp.join(ROOT, stage.config), import_custom_modules=False)
+    digest = hashlib.sha256()
+    for part in [config.pretty_text, data_stamp] + list(options):
+        digest.update(part.encode() + b'\0')
+        value = part.split('=', 1)[-1]
+        if value.endswith('.pth') and osp.isfile(value):
+            digest.update(_file_sha256(value).encode())
+    return digest.hexdigest()
+
+
 def _last_checkpoint(work_dir: str) -> str:
     with open(osp.join(work_dir, 'last_checkpoint')) as f:
         return f.read().strip()
@@ -128,25 +164,34 @@ def run_stage(stage: Stage,
               work_root: str,
               restart: bool,
               log: Callable[[str], None],
-              done: Optional[Dict[str, dict]] = None) -> dict:
+              done: Optional[Dict[str, dict]] = None,
+              data_stamp: str = '') -> dict:
     """Train (unless already done) and return the stage's result.
 
-    ``done`` holds the results of the earlier stages (for the teacher).
+    ``done`` holds the results of the earlier stages (for the teacher);
+    ``data_stamp`` identifies the data (the pipeline's data marker). A
+    finished run is reused only when its fingerprint (config, options, data,
+    starting checkpoints: :func:`stage_fingerprint`) is the current one.
     """
     work_dir = osp.join(work_root, stage.name)
     result_file = osp.join(work_dir, 'result.json')
-    if not restart and osp.isfile(result_file):
-        with open(result_file) as f:
-            result = json.load(f)
-        log(f'[demo] {stage.name}: reusing the finished run in {work_dir}')
-        return result
-    if osp.isdir(work_dir):
-        shutil.rmtree(work_dir)
-    os.makedirs(work_dir)
     options = list(stage.cfg_options)
     if stage.teacher_stage:
         teacher_ckpt = (done or {})[stage.teacher_stage]['checkpoint']
         options.append(f'model.teacher.checkpoint={teacher_ckpt}')
+    fingerprint = stage_fingerprint(stage, options, data_stamp)
+    if not restart and osp.isfile(result_file):
+        with open(result_file) as f:
+            result = json.load(f)
+        if result.get('fingerprint') == fingerprint:
+            log(f'[demo] {stage.name}: reusing the finished run in '
+                f'{work_dir}')
+            return result
+        log(f'[demo] {stage.name}: the finished run in {work_dir} started '
+            'from another config, data or checkpoint: training it again')
+    if osp.isdir(work_dir):
+        shutil.rmtree(work_dir)
+    os.makedirs(work_dir)
     log(f'[demo] {stage.name}: training {stage.config}')
     start = time.time()
     log_text = _run_train(stage, options, work_dir, log)
@@ -157,7 +202,8 @@ def run_stage(stage: Stage,
         seed=stage.seed,
         metric_name=METRIC_KEYS[stage.kind][0],
         wall_s=round(time.time() - start, 1),
-        checkpoint=_last_checkpoint(work_dir))
+        checkpoint=_last_checkpoint(work_dir),
+        fingerprint=fingerprint)
     result.update(
         metric_of_run(stage.kind, read_scalars(work_dir), log_text,
                       stage.name))
