@@ -76,6 +76,13 @@ val_dataloader = dict(
     dataset=_dataset('val', _test_pipeline))
 test_dataloader = val_dataloader
 
+# The decoder starts from random weights and has only the demo's few hundred
+# iterations: it learns at 10x the backbone's lr (DeepLab's own practice for
+# its classifier). At 1x the baseline's segmentor found the background and
+# the circle but never the cross or the triangle (IoU 0 in 3 of 3 seeds).
+optim_wrapper = dict(
+    paramwise_cfg=dict(custom_keys=dict(
+        decode_head=dict(lr_mult=10.0), auxiliary_head=dict(lr_mult=10.0))))
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=_iters,
          by_epoch=False)
