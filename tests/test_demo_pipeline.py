@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from mixskd_mm.demo.pipeline import plan_stages
-from mixskd_mm.demo.report import differences, format_table
+from mixskd_mm.demo.report import differences, format_table, loss_terms
 from mixskd_mm.demo.runs import EMPTY_DETECTIONS, metric_of_run
 from mixskd_mm.demo.stats import paired_difference, summarize
 
@@ -206,3 +206,84 @@ def test_demo_data_from_an_older_world_is_rewritten(tmp_path, monkeypatch):
     marker.write_text('')
     pipeline._prepare_data(str(tmp_path), 'small', False, logs.append)
     assert writes == ['default', 'small', 'small']
+
+
+def test_finished_stage_is_reused_only_while_its_inputs_are_unchanged(
+        tmp_path, monkeypatch):
+    from mixskd_mm.demo import runs
+    from mixskd_mm.demo.stages import Stage
+
+    class Trains(Exception):
+        pass
+
+    def train(*args):
+        raise Trains
+
+    monkeypatch.setattr(runs, '_run_train', train)
+    config, ckpt = tmp_path / 'cfg.py', tmp_path / 'backbone.pth'
+    config.write_text('model = dict(depth=18)\n')
+    ckpt.write_bytes(b'weights 1')
+    stage = Stage('seg', 'baseline', str(config),
+                  [f'model.backbone.init_cfg.checkpoint={ckpt}'])
+    work = tmp_path / 'work'
+    result_file = work / stage.name / 'result.json'
+    stamp = 'default world-2'
+
+    def finish(fingerprint):
+        result_file.parent.mkdir(parents=True, exist_ok=True)
+        result = dict(stage=stage.name, metric=12.5)
+        if fingerprint is not None:
+            result['fingerprint'] = fingerprint
+        result_file.write_text(json.dumps(result))
+        return result
+
+    def run(data_stamp=stamp, the_stage=stage):
+        logs = []
+        try:
+            return runs.run_stage(the_stage, str(work), False, logs.append,
+                                  data_stamp=data_stamp), logs
+        except Trains:
+            return 'trained', logs
+
+    fingerprint = runs.stage_fingerprint(stage, stage.cfg_options, stamp)
+    assert fingerprint == runs.stage_fingerprint(stage, stage.cfg_options,
+                                                 stamp)
+    result = finish(fingerprint)
+    assert run() == (result, [
+        f'[demo] {stage.name}: reusing the finished run in '
+        f'{work / stage.name}'
+    ])
+    # Data from another world, another option, another backbone, another
+    # config, or a result written before fingerprints: trained again.
+    other_option = Stage('seg', 'baseline', str(config),
+                         stage.cfg_options + ['train_cfg.max_iters=7'])
+    cases = [dict(data_stamp='default world-3'),
+             dict(the_stage=other_option)]
+    for kwargs in cases:
+        finish(fingerprint)
+        outcome, logs = run(**kwargs)
+        assert outcome == 'trained'
+        assert 'training it again' in logs[0], logs
+    finish(fingerprint)
+    ckpt.write_bytes(b'weights 2')
+    assert run()[0] == 'trained'
+    ckpt.write_bytes(b'weights 1')
+    finish(fingerprint)
+    config.write_text('model = dict(depth=34)\n')
+    assert run()[0] == 'trained'
+    config.write_text('model = dict(depth=18)\n')
+    finish(None)
+    assert run()[0] == 'trained'
+    finish(fingerprint)
+    assert run()[0] == result
+
+
+def test_loss_plot_terms_of_single_and_multi_term_methods():
+    # The baseline logs only 'loss' (its CE): that is its one plotted term,
+    # not an empty panel; MixSKD's own terms replace the summed 'loss'.
+    baseline = [dict(step=10, loss=3.0, lr=0.1), dict(step=20, loss=2.5)]
+    mixskd = [dict(step=10, loss=9.0, loss_ce=3.0, loss_feat=0.5),
+              dict(step=20, loss=8.0, loss_mix_ce=2.0)]
+    assert loss_terms(baseline) == ['loss']
+    assert loss_terms(mixskd) == ['loss_ce', 'loss_feat', 'loss_mix_ce']
+    assert loss_terms([dict(step=10, lr=0.1)]) == []

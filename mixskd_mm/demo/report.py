@@ -12,7 +12,7 @@ from .runs import read_scalars
 from .stages import KINDS, METRIC_KEYS, stage_name
 from .stats import paired_difference, summarize
 
-__all__ = ['format_table', 'differences', 'write_report']
+__all__ = ['format_table', 'differences', 'loss_terms', 'write_report']
 
 COLORS = ('0.45', 'tab:blue', 'tab:green', 'tab:orange', 'tab:red',
           'tab:purple', 'tab:brown', 'tab:pink')
@@ -119,6 +119,18 @@ def _plot_curves(results, methods, seeds, work_root) -> str:
     return _save(fig, work_root, 'val_curves.png')
 
 
+def loss_terms(records: List[dict]) -> List[str]:
+    """The loss keys to plot from a run's logged scalars.
+
+    A method's own terms (``loss_*``); a single-term method (the baseline's
+    CE) logs only ``loss``, which is then its one term.
+    """
+    terms = sorted({k for r in records for k in r if k.startswith('loss_')})
+    if not terms and any('loss' in r for r in records):
+        terms = ['loss']
+    return terms
+
+
 def _plot_loss_terms(methods, seeds, work_root) -> str:
     """Each method's pretraining loss terms over training (first seed)."""
     plt = _plt()
@@ -127,8 +139,7 @@ def _plot_loss_terms(methods, seeds, work_root) -> str:
     for ax, m in zip(axes[0], methods):
         records = read_scalars(
             osp.join(work_root, stage_name('pretrain', m, seeds[0])))
-        terms = sorted({k for r in records for k in r
-                        if k.startswith('loss_')})
+        terms = loss_terms(records)
         for term in terms:
             points = [(r['step'], r[term]) for r in records
                       if term in r and 'step' in r]
@@ -151,7 +162,9 @@ def _plot_bars(results, methods, seeds, work_root) -> str:
               ('seg', 'per_class')]
     for ax, (kind, field) in zip(axes, panels):
         if field is None:
-            labels = [METRIC_KEYS[k][1] for k in KINDS]
+            # On one axis: bbox mAP (0-1) as a percentage like the others.
+            labels = [METRIC_KEYS[k][1].replace('bbox mAP', 'bbox mAP x100')
+                      for k in KINDS]
         else:
             first = results[stage_name(kind, methods[0], seeds[0])]
             labels = list(first.get('per_class', {}))
@@ -159,7 +172,9 @@ def _plot_bars(results, methods, seeds, work_root) -> str:
             means, stds = [], []
             for label_i, label in enumerate(labels):
                 if field is None:
-                    vals = _values(results, KINDS[label_i], m, seeds)
+                    vals = [v * (100.0 if KINDS[label_i] == 'det' else 1.0)
+                            for v in _values(results, KINDS[label_i], m,
+                                             seeds)]
                 else:
                     vals = [results[stage_name(kind, m, s)].get(
                         'per_class', {}).get(label, 0.0) for s in seeds]
