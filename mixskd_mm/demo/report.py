@@ -14,6 +14,9 @@ from .stats import paired_difference, summarize
 
 __all__ = ['format_table', 'differences', 'loss_terms', 'write_report']
 
+#: Factor of each final metric in the shared bar panel of ``metrics.png``:
+#: bbox mAP (0-1) is drawn x100, beside the percentages.
+ON_ONE_AXIS = dict(pretrain=1.0, det=100.0, seg=1.0)
 COLORS = ('0.45', 'tab:blue', 'tab:green', 'tab:orange', 'tab:red',
           'tab:purple', 'tab:brown', 'tab:pink')
 
@@ -162,8 +165,8 @@ def _plot_bars(results, methods, seeds, work_root) -> str:
               ('seg', 'per_class')]
     for ax, (kind, field) in zip(axes, panels):
         if field is None:
-            # On one axis: bbox mAP (0-1) as a percentage like the others.
-            labels = [METRIC_KEYS[k][1].replace('bbox mAP', 'bbox mAP x100')
+            labels = [METRIC_KEYS[k][1] + (f' x{ON_ONE_AXIS[k]:g}'
+                                           if ON_ONE_AXIS[k] != 1 else '')
                       for k in KINDS]
         else:
             first = results[stage_name(kind, methods[0], seeds[0])]
@@ -172,9 +175,9 @@ def _plot_bars(results, methods, seeds, work_root) -> str:
             means, stds = [], []
             for label_i, label in enumerate(labels):
                 if field is None:
-                    vals = [v * (100.0 if KINDS[label_i] == 'det' else 1.0)
-                            for v in _values(results, KINDS[label_i], m,
-                                             seeds)]
+                    kind_i = KINDS[label_i]
+                    vals = [v * ON_ONE_AXIS[kind_i]
+                            for v in _values(results, kind_i, m, seeds)]
                 else:
                     vals = [results[stage_name(kind, m, s)].get(
                         'per_class', {}).get(label, 0.0) for s in seeds]
