@@ -19,41 +19,13 @@
 #     model.data_preprocessor.mix_mode=mixup model.data_preprocessor.alpha=0.2
 #   (or mix_mode=cutmix alpha=1.0); the CE terms are then logged as
 #   loss_mix_ce and loss_teacher_mix_ce (still weighted by ce, teacher_ce).
-# Initialisation: the MixSKD authors' (as in
-# configs/mixskd_r18_cifar100.py), shared by every recipe so that the
-# comparison starts from the same kind of weights.
-_base_ = ['./_base_/cifar100_bs64_205e.py']
+_base_ = [
+    './_base_/models/resnet18_cifar.py', './_base_/cifar100_bs64_205e.py'
+]
 
-model = dict(
-    type='FRSKDClassifier',
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        style='pytorch',
-        # The authors' CIFAR ResNet: PyTorch's default initialisation and
-        # no zero-initialised residual BN (README: how to get mmpretrain's).
-        zero_init_residual=False,
-        init_cfg=[
-            dict(type='TorchDefault', layer='Conv2d'),
-            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-        ]),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=100,
-        in_channels=512,
-        # PyTorch's default Linear init, as the authors' heads.
-        init_cfg=dict(type='TorchDefault', layer='Linear'),
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
-    self_teacher=dict(type='FRSKDBiFPN', width=2, depth=2),
-    train_on='original',
-    temperature=4.0,
-    loss_weights=dict(ce=1.0, teacher_ce=1.0, kd=2.0, at=100.0),
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=100,
-        mean=[129.304, 124.070, 112.434],
-        std=[68.170, 65.392, 70.418],
-        to_rgb=False))
+model = dict(type='FRSKDClassifier',
+             backbone=dict(out_indices=(0, 1, 2, 3)),
+             self_teacher=dict(type='FRSKDBiFPN', width=2, depth=2),
+             train_on='original',
+             temperature=4.0,
+             loss_weights=dict(ce=1.0, teacher_ce=1.0, kd=2.0, at=100.0))

@@ -14,38 +14,13 @@
 # (+ a 4.1 M teacher head) beside the 25.6 M of the deployable model;
 # model.self_teacher.width=1 brings it to 30.5 M.
 # Mixup / CutMix variant: see configs/frskd_r18_cifar100.py.
-# Initialisation: the MixSKD authors' (as in
-# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
-# comparison starts from the same kind of weights.
-_base_ = ['./_base_/imagenet_bs16x8_305e.py']
+_base_ = [
+    './_base_/models/resnet50_imagenet.py', './_base_/imagenet_bs16x8_305e.py'
+]
 
-model = dict(
-    type='FRSKDClassifier',
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        style='pytorch',
-        # As the authors' (torchvision's) ResNet: Kaiming fan-out convs and
-        # no zero-initialised residual BN (README: mmpretrain's option).
-        zero_init_residual=False),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=2048,
-        # PyTorch's default Linear init, as the authors' heads.
-        init_cfg=dict(type='TorchDefault', layer='Linear'),
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, 5)),
-    self_teacher=dict(type='FRSKDBiFPN', width=2, depth=2),
-    train_on='original',
-    temperature=4.0,
-    loss_weights=dict(ce=1.0, teacher_ce=1.0, kd=2.0, at=100.0),
-    data_preprocessor=dict(
-        type='ClsDataPreprocessor',
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True))
+model = dict(type='FRSKDClassifier',
+             backbone=dict(out_indices=(0, 1, 2, 3)),
+             self_teacher=dict(type='FRSKDBiFPN', width=2, depth=2),
+             train_on='original',
+             temperature=4.0,
+             loss_weights=dict(ce=1.0, teacher_ce=1.0, kd=2.0, at=100.0))

@@ -17,52 +17,15 @@
 # (RepDistiller setup) only; ImageNet, the schedule (shared MixSKD ImageNet
 # schedule) and the pair are this project's. 10 % mixed on average
 # (sample_with_replacement=True reproduces the released sampling).
-# Initialisation: the MixSKD authors' (as in
-# configs/mixskd_r50_imagenet.py), shared by every recipe so that the
-# comparison starts from the same kind of weights.
-_base_ = ['./_base_/imagenet_bs16x8_305e.py']
+_base_ = [
+    './_base_/models/resnet50_imagenet_r101-teacher.py',
+    './_base_/imagenet_bs16x8_305e.py'
+]
 
-model = dict(
-    type='MixKDClassifier',
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(3, ),
-        style='pytorch',
-        # As the authors' (torchvision's) ResNet: Kaiming fan-out convs and
-        # no zero-initialised residual BN (README: mmpretrain's option).
-        zero_init_residual=False),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=2048,
-        # PyTorch's default Linear init, as the authors' heads.
-        init_cfg=dict(type='TorchDefault', layer='Linear'),
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, 5)),
-    teacher=dict(
-        config=dict(
-            type='ImageClassifier',
-            backbone=dict(
-                type='ResNet',
-                depth=101,
-                num_stages=4,
-                out_indices=(3, ),
-                style='pytorch'),
-            neck=dict(type='GlobalAveragePooling'),
-            head=dict(
-                type='LinearClsHead', num_classes=1000, in_channels=2048)),
-        checkpoint='work_dirs/baseline_r101_imagenet/teacher.pth'),
-    loss_weights=dict(mix_ce=0.1, kd=0.9),
-    data_preprocessor=dict(
-        type='MixSKDDataPreprocessor',
-        mix_mode='partial_mixup',
-        alpha=1.0,
-        mixed_fraction=0.1,
-        sample_with_replacement=False,
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True))
+model = dict(type='MixKDClassifier',
+             loss_weights=dict(mix_ce=0.1, kd=0.9),
+             data_preprocessor=dict(type='MixSKDDataPreprocessor',
+                                    mix_mode='partial_mixup',
+                                    alpha=1.0,
+                                    mixed_fraction=0.1,
+                                    sample_with_replacement=False))

@@ -13,47 +13,26 @@
 #     model.loss_weights.teacher_mix_ce=0
 # which freezes the self-teacher and its head (requires_grad=False) at their
 # initialisation, as in the released run.
-# Deviation: mmpretrain's ResNet_CIFAR applies a ReLU after the stem BN; the
-# authors' CIFAR ResNet does not.
-_base_ = ['./_base_/cifar100_bs64_205e.py']
+_base_ = [
+    './_base_/models/resnet18_cifar.py', './_base_/cifar100_bs64_205e.py'
+]
 
 model = dict(
     type='MixSKDClassifier',
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        style='pytorch',
-        # The authors' CIFAR ResNet: PyTorch's default initialisation and
-        # no zero-initialised residual BN (README: how to get mmpretrain's).
-        zero_init_residual=False,
-        init_cfg=[
-            dict(type='TorchDefault', layer='Conv2d'),
-            dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])
-        ]),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=100,
-        in_channels=512,
-        # PyTorch's default Linear init, as the authors' heads.
-        init_cfg=dict(type='TorchDefault', layer='Linear'),
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+    backbone=dict(out_indices=(0, 1, 2, 3)),
     self_teacher=dict(type='SelfTeacherNeck', fusion='concat'),
     teacher_inputs='branch_outputs',
     branch_depth='full',
     temperature=3.0,
-    loss_weights=dict(
-        ce=1.0, mix_ce=1.0, teacher_mix_ce=1.0, mutual_kd=1.0, teacher_kd=1.0,
-        feat=1.0),
+    loss_weights=dict(ce=1.0,
+                      mix_ce=1.0,
+                      teacher_mix_ce=1.0,
+                      mutual_kd=1.0,
+                      teacher_kd=1.0,
+                      feat=1.0),
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',
         mix_mode='mixup',
         # Faster convolutions (CPU oneDNN, tensor-core GPUs); same values.
         channels_last=True,
-        alpha=0.4,
-        num_classes=100,
-        mean=[129.304, 124.070, 112.434],
-        std=[68.170, 65.392, 70.418],
-        to_rgb=False))
+        alpha=0.4))

@@ -11,43 +11,28 @@
 # Then:    tools/export_backbone.py \
 #              work_dirs/mixskd_r50_imagenet/epoch_305.pth \
 #              work_dirs/mixskd_r50_imagenet/backbone.pth
-_base_ = ['./_base_/imagenet_bs16x8_305e.py']
+_base_ = [
+    './_base_/models/resnet50_imagenet.py', './_base_/imagenet_bs16x8_305e.py'
+]
 
 model = dict(
     type='MixSKDClassifier',
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        style='pytorch',
-        # As the authors' (torchvision's) ResNet: Kaiming fan-out convs and
-        # no zero-initialised residual BN (README: mmpretrain's option).
-        zero_init_residual=False),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=2048,
-        # PyTorch's default Linear init, as the authors' heads.
-        init_cfg=dict(type='TorchDefault', layer='Linear'),
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, 5)),
+    backbone=dict(out_indices=(0, 1, 2, 3)),
     self_teacher=dict(type='SelfTeacherNeck', fusion='concat'),
     teacher_inputs='branch_outputs',
     branch_depth='full',
     temperature=3.0,
-    loss_weights=dict(
-        ce=1.0, mix_ce=1.0, teacher_mix_ce=1.0, mutual_kd=1.0, teacher_kd=1.0,
-        feat=1.0),
-    adversarial=None,  # row 7 of the objective; see MixSKDClassifier
+    loss_weights=dict(ce=1.0,
+                      mix_ce=1.0,
+                      teacher_mix_ce=1.0,
+                      mutual_kd=1.0,
+                      teacher_kd=1.0,
+                      feat=1.0),
+    adversarial=None,
+    # row 7 of the objective; see MixSKDClassifier
     data_preprocessor=dict(
         type='MixSKDDataPreprocessor',
         mix_mode='mixup',
         # Faster convolutions (CPU oneDNN, tensor-core GPUs); same values.
         channels_last=True,
-        alpha=0.2,
-        num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=True))
+        alpha=0.2))

@@ -5,11 +5,8 @@ _base_ = ['../cutnmix_r50_imagenet.py', './_base_/pretrain_demo.py']
 
 model = dict(
     backbone={{_base_.demo.backbone}},
-    head=dict(
-        num_classes=20,
-        in_channels={{_base_.demo.feat_channels}},
-        topk=(1, )),
-    data_preprocessor=dict(num_classes=20))
+    head={{_base_.demo.head}},
+    data_preprocessor={{_base_.demo.data_preprocessor}})
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}
 test_dataloader = {{_base_.demo.test_dataloader}}

@@ -1,24 +1,14 @@
 # Demo: MIX-KD pretraining = the real ImageNet recipe
 # (mixkd_r50_imagenet.py) with the demo's data, schedule and network
 # size (ResNet-18 at half width, 64 px, 20 classes).
-# The teacher is the demo's baseline ResNet-18: the demo pipeline sets
-# model.teacher.checkpoint to the baseline pretraining's checkpoint.
+# The teacher is the demo's baseline ResNet-18 (_base_/pretrain_demo.py).
 _base_ = ['../mixkd_r50_imagenet.py', './_base_/pretrain_demo.py']
 
 model = dict(
     backbone={{_base_.demo.backbone}},
-    head=dict(
-        num_classes=20,
-        in_channels={{_base_.demo.feat_channels}},
-        topk=(1, )),
-    teacher=dict(
-        config=dict(
-            backbone={{_base_.demo.backbone}},
-            head=dict(
-                num_classes=20,
-                in_channels={{_base_.demo.feat_channels}})),
-        checkpoint='work_dirs/demo/pretrain_baseline/epoch_4.pth'),
-    data_preprocessor=dict(num_classes=20))
+    head={{_base_.demo.head}},
+    teacher={{_base_.demo.teacher}},
+    data_preprocessor={{_base_.demo.data_preprocessor}})
 train_dataloader = {{_base_.demo.train_dataloader}}
 val_dataloader = {{_base_.demo.val_dataloader}}
 test_dataloader = {{_base_.demo.test_dataloader}}

@@ -62,9 +62,9 @@ class MixSKDDataPreprocessor(ClsDataPreprocessor):
             strides). Evaluation keeps the default format, so that
             predictions stay bit-identical to a plain ``ImageClassifier``'s.
             Convolutions then run in that format, which is faster on CPUs
-            (oneDNN) and on tensor-core GPUs: a ResNet-18 MixSKD step at
-            224 px, batch 32, went from 6.4 s to 5.5 s on 2 CPU cores (see
-            README, "Speed"). Defaults to False.
+            (oneDNN) and on tensor-core GPUs: the small, wide maps of the
+            deep stages and branches lose their layout conversions (README,
+            "Speed", gives the measured step times). Defaults to False.
         **kwargs: ``ClsDataPreprocessor`` arguments (mean, std, to_rgb,
             pad_size_divisor, ...). ``batch_augments`` is rejected: mixing is
             this class's job.
