@@ -1,4 +1,4 @@
-"""Test isolation for mmengine's process-wide state."""
+"""Test isolation for mmengine's process-wide state; the ``gpu`` marker."""
 import pytest
 from mmengine.logging import MessageHub
 from mmengine.registry import DefaultScope
@@ -22,3 +22,18 @@ def restore_mmengine_instances():
     for cls, before in saved:
         cls._instance_dict.clear()
         cls._instance_dict.update(before)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip ``@pytest.mark.gpu`` tests where torch sees no GPU (the only
+    skip the suite has; torch is imported only when such a test is
+    collected)."""
+    gpu_items = [item for item in items if item.get_closest_marker('gpu')]
+    if not gpu_items:
+        return
+    import torch
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason='needs a CUDA GPU (none visible)')
+    for item in gpu_items:
+        item.add_marker(skip)

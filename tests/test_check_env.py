@@ -25,14 +25,28 @@ def _run(*args, pythonpath=None):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_cpu_machine_reports_cpu_native_ops_and_no_gpu():
+def test_this_machine_reports_its_gpus_mmcv_build_and_native_ops():
+    # Stated for each machine the README sets up: a CPU one (CPU-only
+    # mmcv), a GPU one (mmcv with CUDA kernels for its GPUs).
+    import torch
+    from mixskd_mm.ops import mmcv_has_cuda_kernels
     res = _run('--json')
     assert res.returncode == 0, res.stderr[-3000:]
     info = json.loads(res.stdout)
-    assert info['gpus'] == [] and info['problems'] == []
-    assert info['mmcv_cuda'] == 'not available'
-    assert info['ops'] == {'nms': {'cpu': 'native'},
-                           'roi_align': {'cpu': 'native'}}
+    assert info['problems'] == []
+    assert len(info['gpus']) == torch.cuda.device_count() if \
+        torch.cuda.is_available() else info['gpus'] == []
+    devices = ['cpu'] + (['cuda'] if info['gpus'] else [])
+    if mmcv_has_cuda_kernels():
+        assert info['mmcv_cuda'] != 'not available'
+        assert info['mmcv_cuda_archs']['sm']
+        assert {dev: 'native' for dev in devices} == info['ops']['nms']
+    else:
+        assert info['mmcv_cuda'] == 'not available'
+        assert 'mmcv_cuda_archs' not in info
+        assert info['ops']['nms']['cpu'] == 'native'
+        assert info['ops']['roi_align']['cpu'] == 'native'
+        assert set(info['ops']['nms']) == set(devices)
     assert info['versions']['mmcv'] == '2.1.0'
     assert info['versions']['mmdet'] == '3.3.0'
     assert info['versions']['mixskd_mm'] == '0.1.0'
@@ -81,3 +95,51 @@ def test_problems_rules():
     lite = check_env.problems(_info(versions={
         'mmcv': "ERROR: ModuleNotFoundError: No module named 'mmcv._ext'"}))
     assert 'mmcv-lite' in lite[0][1]
+
+
+def _cuda_info(gpu_caps=(), sm=('sm_90', ), ptx=()):
+    gpus = [f'GPU (sm {c})' for c in gpu_caps]
+    return _info(mmcv_cuda='13.0', gpus=gpus, gpu_caps=list(gpu_caps),
+                 mmcv_cuda_archs=dict(sm=list(sm), ptx=list(ptx),
+                                      path='/x/_ext.so'))
+
+
+def test_cuda_kernels_without_a_gpu_are_reported_not_a_problem():
+    check_env = _load()
+    info = _cuda_info()
+    assert check_env.kernels_line(info) == \
+        'CUDA kernels for sm_90 (no GPU visible to run them)'
+    assert check_env.problems(info) == []
+    report = check_env.report(dict(info, versions=dict(
+        {k: '1' for k in ('python', ) + check_env.PACKAGES}, mmcv='2.1.0')))
+    assert 'mmcv        2.1.0 (ops: CPU and CUDA 13.0 kernels)' in report
+    assert 'mmcv CUDA   CUDA kernels for sm_90 (no GPU visible to run them)' \
+        in report
+
+
+def test_visible_gpu_without_kernels_is_a_problem_with_the_arch_list():
+    check_env = _load()
+    assert check_env.kernels_line(_cuda_info(['9.0'])) == \
+        'CUDA kernels for sm_90'
+    # PTX of an older arch is JIT-compiled for a newer GPU: covered.
+    assert check_env.problems(_cuda_info(['10.0'], ptx=['compute_90'])) == []
+    info = _cuda_info(['8.6', '9.0'], sm=['sm_80', 'sm_90'])
+    assert check_env.kernels_line(info).endswith('(none for the visible '
+                                                 'sm_86)')
+    (problem, fix), = check_env.problems(info)
+    assert "do not cover the visible GPUs' sm_86" in problem
+    assert "MIXSKD_MMCV_CUDA=1 TORCH_CUDA_ARCH_LIST='8.6'" in fix
+
+
+def test_kernel_archs_read_from_the_mmcv_shared_object(tmp_path,
+                                                      monkeypatch):
+    from mixskd_mm.ops import cuda_archs
+    sys.path.insert(0, str(ROOT / 'tests'))
+    from fatbin_utils import elf, fatbin
+    so = tmp_path / '_ext.so'
+    so.write_bytes(elf([(b'.nv_fatbin', fatbin([(2, 90, b'c')]))]))
+    monkeypatch.setattr(cuda_archs, 'mmcv_ext_path', lambda: str(so))
+    assert _load().mmcv_kernel_archs() == dict(sm=['sm_90'], ptx=[],
+                                                path=str(so))
+    monkeypatch.setattr(cuda_archs, 'mmcv_ext_path', lambda: None)
+    assert _load().mmcv_kernel_archs().startswith('ERROR: mmcv has no _ext')

@@ -1,10 +1,12 @@
 """The torchvision fallback for mmcv's nms/roi_align gives mmcv's results.
 
-On this CPU machine mmcv has its CPU kernels; the fallback is exercised by
-routing CPU tensors to torchvision (``routes=lambda t: True``) through the
-very functions mmdet calls (``mmcv.ops.batched_nms``, ``nms``, the
-``RoIAlign`` module its RoI extractors build) and comparing with mmcv's own
-CPU kernels on the same inputs.
+mmcv always has its CPU kernels, so the fallback is exercised by routing CPU
+tensors to torchvision (``routes=lambda t: True``) through the very
+functions mmdet calls (``mmcv.ops.batched_nms``, ``nms``, the ``RoIAlign``
+module its RoI extractors build) and comparing with mmcv's own CPU kernels
+on the same inputs. Which state ``import mixskd_mm`` left depends on the
+machine (a GPU, a CPU-only or a CUDA mmcv); the tests that depend on it say
+so, and the ``gpu`` ones run where a GPU is visible.
 """
 import importlib
 
@@ -16,7 +18,12 @@ from mixskd_mm.ops import (TorchvisionFallbackExt, fallback_active,
                            install_torchvision_fallback, mmcv_has_cuda_kernels,
                            tv_nms, tv_roi_align_forward,
                            uninstall_torchvision_fallback)
+from mixskd_mm.ops.cuda_archs import kernel_archs, mmcv_ext_path
 from mixskd_mm.ops.fallback import enable_cuda_fallback_if_needed
+
+#: ``import mixskd_mm`` installs the fallback exactly here: a GPU meets an
+#: mmcv without CUDA kernels.
+FALLBACK_AT_IMPORT = torch.cuda.is_available() and not mmcv_has_cuda_kernels()
 
 
 def _ext(module):
@@ -26,6 +33,14 @@ def _ext(module):
 
 def _route_all(tensor):
     return True
+
+
+@pytest.fixture(autouse=True)
+def keep_import_state():
+    """Put back the fallback ``import mixskd_mm`` installed, if any."""
+    yield
+    if FALLBACK_AT_IMPORT and not fallback_active():
+        install_torchvision_fallback()
 
 
 @pytest.fixture
@@ -44,17 +59,23 @@ def _random_boxes(n, seed):
     return torch.cat([xy, xy + wh], 1), scores
 
 
-def test_mmcv_here_is_cpu_only_and_nothing_installed():
-    # The CPU set-up's mmcv; import mixskd_mm left mmcv untouched.
-    assert not mmcv_has_cuda_kernels()
-    assert not fallback_active()
-    assert not isinstance(_ext('mmcv.ops.nms'),
-                          TorchvisionFallbackExt)
+def test_import_installed_the_fallback_only_for_a_gpu_and_cpu_only_mmcv():
+    # mmcv's own answer agrees with the kernels in its shared object.
+    assert mmcv_has_cuda_kernels() == bool(kernel_archs(mmcv_ext_path()))
+    assert fallback_active() == FALLBACK_AT_IMPORT
+    assert isinstance(_ext('mmcv.ops.nms'),
+                      TorchvisionFallbackExt) == FALLBACK_AT_IMPORT
     assert enable_cuda_fallback_if_needed(cuda_available=False) is False
-    assert not fallback_active()
+    assert fallback_active() == FALLBACK_AT_IMPORT
 
 
-def test_enable_installs_and_warns_with_gpu_and_cpu_only_mmcv():
+def test_enable_installs_and_warns_only_with_a_cpu_only_mmcv():
+    uninstall_torchvision_fallback()
+    if mmcv_has_cuda_kernels():
+        # A CUDA mmcv is never patched, GPU or not.
+        assert enable_cuda_fallback_if_needed(cuda_available=True) is False
+        assert not fallback_active()
+        return
     try:
         with pytest.warns(UserWarning, match='torchvision'):
             assert enable_cuda_fallback_if_needed(cuda_available=True)
@@ -68,6 +89,22 @@ def test_enable_installs_and_warns_with_gpu_and_cpu_only_mmcv():
         uninstall_torchvision_fallback()
     assert not isinstance(_ext('mmcv.ops.nms'),
                           TorchvisionFallbackExt)
+
+
+@pytest.mark.gpu
+def test_nms_and_roi_align_on_the_gpu_match_the_cpu():
+    # Native CUDA kernels or the fallback, whichever this machine has.
+    boxes, scores = _random_boxes(300, seed=7)
+    _, ref_keep = mmcv_ops.nms(boxes, scores, 0.5)
+    _, keep = mmcv_ops.nms(boxes.cuda(), scores.cuda(), 0.5)
+    assert keep.is_cuda and 5 < len(ref_keep) < 300
+    assert torch.equal(keep.cpu(), ref_keep)
+    feats, rois = _feats_and_rois(seed=9)
+    layer = mmcv_ops.RoIAlign((7, 7), 0.5, 0, aligned=True)
+    ref = layer(feats, rois)
+    out = layer(feats.cuda(), rois.cuda())
+    assert out.is_cuda and ref.abs().sum() > 0
+    torch.testing.assert_close(out.cpu(), ref, atol=1e-4, rtol=1e-4)
 
 
 @pytest.mark.parametrize('offset', [0, 1])

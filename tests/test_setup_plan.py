@@ -5,6 +5,7 @@ compilers are fake ``nvcc`` scripts that print a release line (the machine's
 own /usr/local/cuda is hidden with ``--default-cuda-home``), so these run
 without a GPU and never import torch in the plan's process.
 """
+import importlib.util
 import os
 import shlex
 import subprocess
@@ -132,7 +133,7 @@ def test_nvcc_from_the_pypi_wheel_brings_its_headers(tmp_path):
 
 def test_force_cpu_and_cpu_torch_on_a_gpu_machine(tmp_path):
     forced = plan(tmp_path, '--torch-version', '2.14.1', '--torch-cuda',
-                  '13.0', '--capabilities', '9.0', '--force-cpu')
+                  '13.0', '--capabilities', '9.0', '--cuda', '0')
     cpu_torch = plan(tmp_path, '--torch-version', '2.14.1+cpu',
                      '--torch-cuda', 'none', '--capabilities', '9.0')
     for p in (forced, cpu_torch):
@@ -184,7 +185,8 @@ def test_live_defaults_on_this_cpu_machine(tmp_path):
 
 @pytest.mark.parametrize('var,value,fix', [
     ('MIXSKD_KEEP_TORCH', 'yes', 'set it to 1 (keep the installed torch)'),
-    ('MIXSKD_MMCV_CUDA', '1', 'set it to 0 (CPU-only mmcv)'),
+    ('MIXSKD_MMCV_CUDA', 'yes', 'set it to 0 (CPU-only mmcv), 1 (CUDA '
+     'kernels for TORCH_CUDA_ARCH_LIST, no GPU needed) or auto'),
 ])
 def test_setup_env_refuses_bad_switches_first(tmp_path, var, value, fix):
     # A copy of the script in an empty project: it must stop before it
@@ -199,3 +201,59 @@ def test_setup_env_refuses_bad_switches_first(tmp_path, var, value, fix):
     assert f'FAILED at step: read {var}' in res.stderr
     assert f"{fix}" in res.stderr and f"not '{value}'" in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ['tools']
+
+
+def _plan_module():
+    spec = importlib.util.spec_from_file_location('mmcv_build_plan', PLAN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _pure(mode, arch_env, caps=(), cuda='13.0'):
+    return _plan_module().make_plan('py312', '2.14.1', cuda, list(caps), 2,
+                                    '/c', '/s', mode, arch_env)
+
+
+def test_cuda_1_builds_for_the_arch_list_without_a_gpu():
+    p = _pure('1', '9.0;8.0')
+    assert p['MMCV_TARGET'] == 'cuda' and p['FORCE_CUDA'] == '1'
+    assert p['TORCH_CUDA_ARCH_LIST'] == '8.0;9.0'
+    assert p['MMCV_CACHE_KEY'] == 'py312-torch2.14.1-cu130-sm80_sm90'
+    assert p['MMCV_SEARCH_DIRS'] == '/c/py312-torch2.14.1-cu130-sm80_sm90'
+    assert p['GPU_CAPS'] == '' and 'MIXSKD_MMCV_CUDA=1' in \
+        p['MMCV_ARCH_SOURCE']
+    # Suffixes and +PTX survive into the build and name their own key.
+    p = _pure('1', '9.0a 8.0+PTX')
+    assert p['TORCH_CUDA_ARCH_LIST'] == '8.0+PTX;9.0a'
+    assert p['MMCV_CACHE_KEY'].endswith('-cu130-sm80ptx_sm90a')
+
+
+def test_auto_takes_the_list_only_with_a_gpu_and_says_so_without():
+    with_gpu = _pure('auto', '8.0;9.0', caps=['9.0'])
+    assert with_gpu['TORCH_CUDA_ARCH_LIST'] == '8.0;9.0'
+    assert with_gpu['MMCV_ARCH_SOURCE'] == 'TORCH_CUDA_ARCH_LIST'
+    visible = _pure('auto', '', caps=['9.0', '8.6'])
+    assert visible['TORCH_CUDA_ARCH_LIST'] == '8.6;9.0'
+    assert visible['MMCV_ARCH_SOURCE'] == 'visible GPUs'
+    no_gpu = _pure('auto', '9.0')
+    assert no_gpu['MMCV_TARGET'] == 'cpu' and \
+        no_gpu['MMCV_CACHE_KEY'] == 'py312-torch2.14.1-cpu'
+    assert 'MIXSKD_MMCV_CUDA=1 builds CUDA kernels' in no_gpu['MMCV_NOTE']
+    forced_cpu = _pure('0', '9.0', caps=['9.0'])
+    assert forced_cpu['MMCV_TARGET'] == 'cpu' and forced_cpu['MMCV_NOTE'] \
+        == ''
+
+
+@pytest.mark.parametrize('mode,arch_env,cuda,match', [
+    ('1', '', '13.0', "needs their architectures: set TORCH_CUDA_ARCH_LIST"),
+    ('1', '9.0', None, 'built without CUDA.*MIXSKD_MMCV_CUDA=0'),
+    ('1', 'sm_90', '13.0', r"\['sm_90'\] are not compute capabilities"),
+    ('auto', '9.0;Hopper', '13.0', r"\['Hopper'\] are not"),
+    ('1', '90', '13.0', "like '8.0;9.0'"),
+    ('yes', '', '13.0', "MIXSKD_MMCV_CUDA='yes': set it to 0"),
+])
+def test_refused_switches_name_the_fix(mode, arch_env, cuda, match):
+    with pytest.raises(ValueError, match=match) as err:
+        _pure(mode, arch_env, cuda=cuda)
+    assert type(err.value).__name__ == 'PlanError'

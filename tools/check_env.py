@@ -3,13 +3,14 @@
     python tools/check_env.py [--json]
 
 Prints python, torch (its CUDA build, the NVIDIA driver, the visible GPUs),
-numpy, mmengine, mmcv (and the CUDA version its ops were compiled with),
-mmpretrain, mmdet, mmseg and mixskd_mm, then, for ``nms`` and
-``roi_align`` on the CPU and on each visible GPU type, whether they ran with
-mmcv's own kernels (``native``), through torchvision
-(``torchvision fallback``, see ``mixskd_mm/ops``) or failed. Exits 1, naming
-each problem and its fix, when the stack is broken; ``tools/setup_env.sh``
-ends with it.
+numpy, mmengine, mmcv (and the CUDA version its ops were compiled with, and
+the ``sm_`` architectures its shared object has kernels for, read from the
+file so that a login node without a GPU can tell), mmpretrain, mmdet, mmseg
+and mixskd_mm, then, for ``nms`` and ``roi_align`` on the CPU and on each
+visible GPU type, whether they ran with mmcv's own kernels (``native``),
+through torchvision (``torchvision fallback``, see ``mixskd_mm/ops``) or
+failed. Exits 1, naming each problem and its fix, when the stack is
+broken; ``tools/setup_env.sh`` ends with it.
 """
 import argparse
 import importlib
@@ -92,17 +93,64 @@ def probe_op(name: str, device: str, mmcv_cuda: str) -> str:
     return mode if ok else f'FAILED ({mode}): wrong result'
 
 
+def mmcv_kernel_archs() -> object:
+    """``{'sm': [...], 'ptx': [...], 'path': ...}`` read from mmcv's _ext
+    shared object (no GPU needed), or ``'ERROR: ...'``."""
+    try:
+        from mixskd_mm.ops.cuda_archs import (kernel_archs, mmcv_ext_path,
+                                              ptx_archs)
+        path = mmcv_ext_path()
+        if path is None:
+            return 'ERROR: mmcv has no _ext shared object'
+        return dict(sm=kernel_archs(path), ptx=ptx_archs(path), path=path)
+    except Exception as err:
+        return f'ERROR: {type(err).__name__}: {err}'
+
+
+def kernels_line(info: Dict[str, object]) -> str:
+    """``CUDA kernels for sm_90 (no GPU visible to run them)`` and the
+    like, for an mmcv built with CUDA."""
+    archs = info.get('mmcv_cuda_archs')
+    if not isinstance(archs, dict):
+        return f'CUDA kernels unknown ({archs})'
+    if not archs['sm'] and not archs['ptx']:
+        return f"no CUDA kernels found in {archs['path']}"
+    line = 'CUDA kernels for ' + ', '.join(archs['sm'] + archs['ptx'])
+    if not info['gpus']:
+        return line + ' (no GPU visible to run them)'
+    missing = uncovered(info)
+    return line + (f" (none for the visible sm_{', sm_'.join(missing)})"
+                   if missing else '')
+
+
+def uncovered(info: Dict[str, object]) -> List[str]:
+    """Visible GPUs' ``90``-style archs that mmcv has neither a cubin for
+    nor PTX of an older or equal architecture to JIT from."""
+    archs = info.get('mmcv_cuda_archs')
+    if not isinstance(archs, dict):
+        return []
+    sms = {int(a[3:]) for a in archs['sm']}
+    ptx = [int(a[8:]) for a in archs['ptx']]
+    out = []
+    for cap in info.get('gpu_caps', []):
+        sm = int(cap.replace('.', ''))
+        if sm not in sms and not any(p <= sm for p in ptx):
+            out.append(str(sm))
+    return sorted(set(out))
+
+
 def collect() -> Dict[str, object]:
     """Everything the report prints, as a JSON-able dict."""
     info: Dict[str, object] = dict(versions=versions())
     import torch
-    gpus = []
+    gpus, caps = [], []
     if torch.cuda.is_available():
         for i in range(torch.cuda.device_count()):
             cap = '{}.{}'.format(*torch.cuda.get_device_capability(i))
             gpus.append(f'{torch.cuda.get_device_name(i)} (sm {cap})')
+            caps.append(cap)
     info.update(torch_cuda=torch.version.cuda or 'none (CPU build)',
-                driver=driver_version(), gpus=gpus, ops={})
+                driver=driver_version(), gpus=gpus, gpu_caps=caps, ops={})
     if str(info['versions']['mmcv']).startswith('ERROR'):
         return info
     try:
@@ -111,6 +159,8 @@ def collect() -> Dict[str, object]:
     except Exception as err:
         info['mmcv_cuda'] = f'ERROR: {type(err).__name__}: {err}'
         return info
+    if info['mmcv_cuda'] != 'not available':
+        info['mmcv_cuda_archs'] = mmcv_kernel_archs()
     devices = ['cpu'] + (['cuda'] if gpus else [])
     info['ops'] = {op: {dev: probe_op(op, dev, info['mmcv_cuda'])
                         for dev in devices}
@@ -139,6 +189,14 @@ def problems(info: Dict[str, object]) -> List[Tuple[str, str]]:
                     'FORCE_CUDA=1); until then `import mixskd_mm` before '
                     'mmcv ops enables the torchvision fallback')
                 found.append((f'{op} on {device}: {mode}', fix))
+    missing = uncovered(info)
+    if missing:
+        listed = ';'.join(f'{m[:-1]}.{m[-1]}' for m in missing)
+        found.append((f"mmcv's CUDA kernels ({kernels_line(info)}) do not "
+                      f"cover the visible GPUs' sm_{', sm_'.join(missing)}",
+                      f"MIXSKD_MMCV_CUDA=1 TORCH_CUDA_ARCH_LIST='{listed}' "
+                      f'{REINSTALL} (add the other clusters\' archs to the '
+                      'list)'))
     driver = str(info['driver'])
     if not info['gpus'] and not driver.startswith(('none', 'unknown')):
         found.append((
@@ -167,6 +225,8 @@ def report(info: Dict[str, object]) -> str:
                 if cuda == 'not available' else \
                 f' (ops: CPU and CUDA {cuda} kernels)'
         lines.append(f'{name:<11} {v[name]}{extra}')
+        if name == 'mmcv' and 'mmcv_cuda_archs' in info:
+            lines.append(f"{'mmcv CUDA':<11} {kernels_line(info)}")
     for op, by_device in info['ops'].items():
         lines.append(f'{op:<11} ' + ', '.join(
             f'{dev}: {mode}' for dev, mode in by_device.items()))
