@@ -20,13 +20,12 @@ from typing import Callable, Dict, List, Optional
 from mmengine.config import Config
 
 from ..checkpoint import export_backbone
+from ..utils.paths import resource_path
 from .stages import METRIC_KEYS, Stage, backbone_path
 
 __all__ = [
-    'ROOT', 'read_scalars', 'metric_of_run', 'stage_fingerprint', 'run_stage'
+    'read_scalars', 'metric_of_run', 'stage_fingerprint', 'run_stage'
 ]
-
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 #: What mmdet's CocoMetric logs when the detector found no box at all.
 EMPTY_DETECTIONS = 'The testing results of the whole dataset is empty'
@@ -106,7 +105,7 @@ def stage_fingerprint(stage: Stage, options: List[str],
     only while this is unchanged.
     """
     config = Config.fromfile(
-        osp.join(ROOT, stage.config), import_custom_modules=False)
+        resource_path(stage.config), import_custom_modules=False)
     digest = hashlib.sha256()
     for part in [config.pretty_text, data_stamp] + list(options):
         digest.update(part.encode() + b'\0')
@@ -134,17 +133,20 @@ def _run_train(stage: Stage, options: List[str], work_dir: str,
     Returns:
         str: The whole log of the run (also written to ``stage.log``).
     """
+    # The shipped tools/train.py and configs/ (mixskd_mm/.mim/ when
+    # installed, the checkout's otherwise), run from the work dir so that
+    # nothing is written inside an installed package.
     cmd = [
         sys.executable,
-        osp.join(ROOT, 'tools', 'train.py'), stage.config, '--work-dir',
-        work_dir
+        resource_path('tools', 'train.py'),
+        resource_path(stage.config), '--work-dir', work_dir
     ]
     if options:
         cmd += ['--cfg-options'] + options
     env = dict(os.environ, PYTHONUNBUFFERED='1')
     lines = []
     with open(osp.join(work_dir, 'stage.log'), 'w') as out, \
-            subprocess.Popen(cmd, cwd=ROOT, env=env, text=True,
+            subprocess.Popen(cmd, cwd=work_dir, env=env, text=True,
                              stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT) as proc:
         for line in proc.stdout:
