@@ -296,10 +296,12 @@ def test_guard_hooks_are_added_once_and_user_settings_kept():
     add_runtime_guard_hooks(cfg)
     add_runtime_guard_hooks(cfg)
     types = [h['type'] for h in cfg.custom_hooks]
-    assert types == ['EMAHook', 'NonFiniteLossHook', 'ResumeCheckHook']
+    assert types == ['EMAHook', 'NonFiniteLossHook', 'ResumeCheckHook',
+                     'LabelRangeCheckHook']
     assert cfg.custom_hooks[1]['fp16_patience'] == 20
     assert add_runtime_guard_hooks(Config()).custom_hooks == [
-        dict(type='NonFiniteLossHook'), dict(type='ResumeCheckHook')]
+        dict(type='NonFiniteLossHook'), dict(type='ResumeCheckHook'),
+        dict(type='LabelRangeCheckHook')]
 
 
 @pytest.mark.parametrize('scope', ['mmpretrain', 'mmdet', 'mmseg'])

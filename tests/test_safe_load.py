@@ -2,9 +2,11 @@
 layer (mixskd_mm.checkpoint.safe_load, registered by mixskd_mm.compat).
 
 Real mmengine checkpoints (a Runner trains a tiny classifier with a message
-hub, EMA, SGD with momentum and two schedulers) load, resume and export;
-crafted pickles that would create a file are refused with the global, the
-file and the opt-in named, and create nothing.
+hub, EMA, SGD with momentum and two schedulers) load, resume and export,
+also with an empty HistoryBuffer, an empty array and ``b''`` (pickled
+through ``builtins.bytes()``); crafted pickles that would create a file
+are refused with the global, the file and the opt-in named, and create
+nothing.
 """
 import os
 import os.path as osp
@@ -15,6 +17,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import Runner
 from mmengine.runner import checkpoint as mm_checkpoint
@@ -70,8 +73,9 @@ def _runner(work_dir, **kwargs):
             dict(type='MultiStepLR', by_epoch=True, milestones=[1], begin=1)
         ],
         train_cfg=dict(by_epoch=True, max_epochs=kwargs.pop('epochs', 2)),
-        custom_hooks=[dict(type='EMAHook', momentum=0.1)]
-        if kwargs.pop('ema', True) else [],
+        custom_hooks=([dict(type='EMAHook', momentum=0.1)]
+                      if kwargs.pop('ema', True) else []) +
+        kwargs.pop('hooks', []),
         default_hooks=dict(checkpoint=dict(type='CheckpointHook',
                                            interval=1)),
         randomness=dict(seed=0),
@@ -107,7 +111,9 @@ def _crafted(path, payload, legacy=False):
 
 # ------------------------------------------------- real mmengine checkpoints
 def test_allow_list_is_what_a_runner_checkpoint_needs(run):
-    process_wide = list(torch.serialization.get_safe_globals())
+    # A set: torch keeps the allow-list as a set, whose order a scoped
+    # addition can change.
+    process_wide = set(torch.serialization.get_safe_globals())
     # torch's defaults alone refuse it: the premise of the allow-list.
     needed = set(torch.serialization.get_unsafe_globals_in_checkpoint(
         run['epoch2']))
@@ -126,7 +132,7 @@ def test_allow_list_is_what_a_runner_checkpoint_needs(run):
     assert isinstance(loss, HistoryBuffer) and len(loss.data[0]) == 4
     assert np.isfinite(loss.mean())
     # The allow-list was scoped to the load.
-    assert torch.serialization.get_safe_globals() == process_wide
+    assert set(torch.serialization.get_safe_globals()) == process_wide
 
 
 def test_resume_and_load_from(run, tmp_path):
@@ -187,6 +193,45 @@ def test_numpy_1_module_names_load(tmp_path):
     np.testing.assert_array_equal(ckpt['scores'], [0.0, 1.0, 2.0])
 
 
+class _EmptyValues(Hook):
+    """Puts what protocol 2 pickles through ``builtins.bytes()`` into the
+    checkpoints: an empty HistoryBuffer in the message hub (a scalar that
+    was registered but never logged), an empty array and ``b''`` in meta.
+    """
+
+    def before_save_checkpoint(self, runner, checkpoint):
+        hub = runner.message_hub
+        hub._log_scalars['eval/never_logged'] = HistoryBuffer()
+        hub._resumed_keys['eval/never_logged'] = True
+        checkpoint['message_hub'] = runner.message_hub.state_dict()
+        checkpoint['meta'].update(no_scores=np.array([]), blank=b'',
+                                  tag=b'mixskd')
+
+
+def test_empty_buffer_array_and_bytes_load(tmp_path):
+    runner = _runner(tmp_path, ema=False, hooks=[_EmptyValues()])
+    runner.train()
+    path = str(tmp_path / 'epoch_2.pth')
+    assert 'builtins.bytes' in torch.serialization.\
+        get_unsafe_globals_in_checkpoint(path)  # what used to be refused
+    for load in (safe_torch_load, mm_checkpoint._load_checkpoint):
+        ckpt = load(path)
+        empty = ckpt['message_hub']['log_scalars']['eval/never_logged']
+        assert isinstance(empty, HistoryBuffer)
+        assert empty.data[0].shape == (0, )
+        assert len(ckpt['message_hub']['log_scalars']['train/loss']
+                   .data[0]) == 4
+        assert ckpt['meta']['blank'] == b''
+        assert ckpt['meta']['tag'] == b'mixskd'
+        assert ckpt['meta']['no_scores'].shape == (0, )
+        assert ckpt['meta']['no_scores'].dtype == np.float64
+    # and it resumes: the Runner restores the empty buffer with the rest
+    resumed = _runner(tmp_path / 'resume', epochs=3, ema=False,
+                      resume=True, load_from=path)
+    resumed.train()
+    assert resumed.train_loop.epoch == 3
+
+
 # -------------------------------------------------------- crafted pickles
 @pytest.mark.parametrize('legacy', [False, True], ids=['zip', 'legacy'])
 def test_crafted_pickle_is_refused_everywhere(tmp_path, legacy):
@@ -216,6 +261,28 @@ def test_blocked_module_payload_is_refused(tmp_path):
     with pytest.raises(UntrustedCheckpointError, match=r'posix\.system'):
         mm_checkpoint._load_checkpoint(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize('func,name', [(exec, 'builtins.exec'),
+                                       (eval, 'builtins.eval')])
+def test_builtin_code_payloads_are_refused(tmp_path, func, name):
+    marker = tmp_path / 'PWNED'
+    path = _crafted(tmp_path / 'evil.pth',
+                    _Payload(func, f'open({str(marker)!r}, "w").close()'))
+    with pytest.raises(UntrustedCheckpointError,
+                       match=f'needs the global.s. {name}'):
+        mm_checkpoint._load_checkpoint(path)
+    assert not marker.exists()
+
+
+def test_bytes_builds_only_the_empty_bytes(tmp_path):
+    # bytes(n) would let a pickle allocate n bytes; b'x' * n pickles
+    # through _codecs.encode, so bytes() never needs an argument.
+    for args in ((10**12, ), ([1, 2], )):
+        path = _crafted(tmp_path / 'big.pth', _Payload(bytes, *args))
+        with pytest.raises(UntrustedCheckpointError,
+                           match=r'refusing bytes\('):
+            safe_torch_load(path)
 
 
 def test_getattr_only_reaches_history_buffer_statistics(tmp_path):

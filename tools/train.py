@@ -12,6 +12,10 @@ On a machine without a GPU, ``--amp`` trains in bfloat16 autocast
 (:mod:`mixskd_mm.engine.distributed`, which also tears the process group
 down at the end). ``load_from`` and ``--resume`` refuse a checkpoint that
 lacks tensors of the model (``--cfg-options load_strict=False`` allows it).
+The checkpoint hook removes old checkpoints only after the new one is
+written (``SafeCheckpointHook``); on SIGTERM or SIGUSR1 the run saves a
+checkpoint after the current iteration and exits with status 75
+(``PreemptionHook``), and ``--resume`` continues at the next iteration.
 The shared config handling is :mod:`mixskd_mm.engine.runner_setup`.
 """
 import argparse
@@ -109,6 +113,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
     mixskd_mm.engine.add_runtime_guard_hooks(cfg)
+    # Old checkpoints go only after the new one is written; SIGTERM/SIGUSR1
+    # checkpoint and exit with status 75 (mixskd_mm/engine/hooks/).
+    mixskd_mm.engine.use_safe_checkpoint_hook(cfg)
+    mixskd_mm.engine.add_preemption_hook(cfg)
     import_scope(cfg)
     with distributed_run(cfg):
         build_runner(cfg).train()

@@ -12,7 +12,8 @@ checkpoint loaders (registered in :mod:`mixskd_mm.compat`) and by
   (missing / unexpected / shape mismatches).
 - :mod:`.export`: write the backbone of a classification checkpoint.
 """
-from .errors import CheckpointFormatError, UntrustedCheckpointError
+from .errors import (CheckpointFormatError, UntrustedCheckpointError,
+                     unreadable_checkpoint)
 from .export import FORMATS, export_backbone, write_umask_mode
 from .keys import (CLASSIFIER_PREFIX, KeyDiff, compare_state_dicts,
                    is_counter, list_keys, split_classifier, top_level_groups)
@@ -22,7 +23,8 @@ from .safe_load import (CHECKPOINT_GLOBALS, TRUST_ENV, safe_load_url,
                         safe_torch_load, trust_requested)
 
 __all__ = [
-    'CheckpointFormatError', 'UntrustedCheckpointError', 'FORMATS',
+    'CheckpointFormatError', 'UntrustedCheckpointError',
+    'unreadable_checkpoint', 'FORMATS',
     'export_backbone', 'write_umask_mode', 'CLASSIFIER_PREFIX', 'KeyDiff',
     'compare_state_dicts', 'is_counter', 'list_keys', 'split_classifier',
     'top_level_groups',

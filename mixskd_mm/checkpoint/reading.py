@@ -16,7 +16,7 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from .errors import CheckpointFormatError, UntrustedCheckpointError
+from .errors import CheckpointFormatError
 from .safe_load import safe_torch_load
 
 __all__ = [
@@ -65,18 +65,11 @@ def load_checkpoint_file(filename: str,
                 f'are resolved from {os.getcwd()!r}). Check the path, or '
                 'produce the file first (a backbone checkpoint comes from '
                 '`python tools/export_backbone.py TRAIN_CKPT OUT`).')
-        try:
-            checkpoint = safe_torch_load(
-                osp.expanduser(filename), map_location, trust=trust,
-                source=repr(filename))
-        except UntrustedCheckpointError:
-            raise
-        except Exception as err:  # torch raises many types for bad files
-            raise CheckpointFormatError(
-                f'cannot read checkpoint {filename!r}: '
-                f'{type(err).__name__}: {err}. The file is truncated, '
-                'corrupt or not a PyTorch checkpoint; save or copy it '
-                'again.') from err
+        # A truncated or foreign file raises the named error of
+        # errors.unreadable_checkpoint, as in load_from and --resume.
+        checkpoint = safe_torch_load(
+            osp.expanduser(filename), map_location, trust=trust,
+            source=repr(filename))
     if not isinstance(checkpoint, dict):
         raise CheckpointFormatError(
             f'checkpoint {filename!r} holds a {type(checkpoint).__name__}, '

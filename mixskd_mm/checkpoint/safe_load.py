@@ -16,12 +16,19 @@ get_unsafe_globals_in_checkpoint`` on the result):
   ``getattr(HistoryBuffer, 'mean')`` etc.;
 - ``meta`` / ``message_hub.runtime_info``: numpy scalars (``seed``);
 - numpy dtypes: ``numpy.dtype`` and, as the type of the object it builds,
-  the numeric and bool dtype classes (``numpy.dtypes.Float64DType``, ...).
+  the numeric and bool dtype classes (``numpy.dtypes.Float64DType``, ...);
+- an empty ``bytes`` object: torch saves with pickle protocol 2, which
+  writes ``b''`` as a call ``builtins.bytes()`` (non-empty bytes go through
+  ``_codecs.encode``, which torch allows). An empty numpy array holds
+  ``b''`` as its data, so an empty ``HistoryBuffer()`` in the message hub
+  needs it too.
 
 The allow-list applies only during the load (``torch.serialization.
-safe_globals``), not process-wide. ``builtins.getattr`` is not allowed as
-such: the name is mapped to :func:`_history_buffer_method`, which returns
-only a registered statistics method of ``HistoryBuffer``.
+safe_globals``), not process-wide. ``builtins.getattr`` and
+``builtins.bytes`` are not allowed as such: the names are mapped to
+:func:`_history_buffer_method`, which returns only a registered statistics
+method of ``HistoryBuffer``, and :func:`_empty_bytes`, which builds only
+``b''`` (``bytes(n)`` would let a pickle allocate any amount of memory).
 
 Full unpickling is an explicit opt-in: ``trust=True`` or the environment
 variable ``MIXSKD_TRUST_CHECKPOINTS=1``; it logs a warning.
@@ -30,13 +37,15 @@ import logging
 import os
 import pickle
 import re
+import struct
+import zipfile
 from typing import Any, List, Optional
 
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer, print_log
 
-from .errors import UntrustedCheckpointError
+from .errors import UntrustedCheckpointError, unreadable_checkpoint
 
 __all__ = [
     'TRUST_ENV', 'CHECKPOINT_GLOBALS', 'trust_requested', 'safe_torch_load',
@@ -72,6 +81,19 @@ def _history_buffer_method(obj: Any, name: str) -> Any:
         'allowed')
 
 
+def _empty_bytes(*args: Any) -> bytes:
+    """``bytes()`` as protocol 2 pickles ``b''``; nothing else.
+
+    Raises:
+        pickle.UnpicklingError: For any argument.
+    """
+    if args:
+        raise pickle.UnpicklingError(
+            f'refusing bytes{args!r} while unpickling: only bytes() (the '
+            "empty b'' of pickle protocol 2) is allowed")
+    return b''
+
+
 def _numpy_globals() -> list:
     """numpy's array, scalar and dtype reconstruction, under the module
     names of numpy 2 (``numpy._core``) and numpy 1 (``numpy.core``) so
@@ -97,6 +119,7 @@ def _numpy_globals() -> list:
 CHECKPOINT_GLOBALS = _numpy_globals() + [
     (HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'),
     (_history_buffer_method, 'builtins.getattr'),
+    (_empty_bytes, 'builtins.bytes'),
 ]
 
 _REFUSED_GLOBAL = re.compile(r'GLOBAL (\S+) (?:was not an allowed|whose)')
@@ -138,7 +161,9 @@ def _refused_globals(source: Any, err: Exception) -> List[str]:
         except Exception:  # not a zip checkpoint: read the error instead
             names = []
     match = _REFUSED_GLOBAL.search(str(err))
-    if match and match.group(1) not in names:
+    # torch names a builtin without its module ('bytes' for builtins.bytes)
+    if match and not any(n == match.group(1) or n.endswith(
+            '.' + match.group(1)) for n in names):
         names.append(match.group(1))
     return names
 
@@ -176,18 +201,73 @@ def safe_torch_load(f: Any,
         UntrustedCheckpointError: The pickle names a global outside
             :data:`CHECKPOINT_GLOBALS` and torch's defaults; the message
             names it, the file and the opt-in.
-        Exception: Whatever :func:`torch.load` raises for a missing,
-            truncated or corrupt file.
+        CheckpointFormatError: ``f`` is a path and the file is truncated,
+            corrupt or not a checkpoint; the message names the file, its
+            size and the fix.
+        Exception: Whatever :func:`torch.load` raises for a missing file,
+            or for a bad stream that is not a path.
     """
     source = source or str(f)
-    if trust_requested(trust):
-        _warn_trusted(source)
-        return torch.load(f, map_location=map_location, weights_only=False)
+    is_path = isinstance(f, (str, os.PathLike))
     try:
+        if trust_requested(trust):
+            _warn_trusted(source)
+            return torch.load(f, map_location=map_location,
+                              weights_only=False)
         with torch.serialization.safe_globals(CHECKPOINT_GLOBALS):
             return torch.load(f, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        raise _untrusted_error(source, _refused_globals(f, err), err) from err
+        if not trust_requested(trust) and not (is_path
+                                               and _is_foreign(f)):
+            raise _untrusted_error(source, _refused_globals(f, err),
+                                   err) from err
+        failure = err
+    except FileNotFoundError:
+        raise
+    except Exception as err:  # torch raises many types for a bad file
+        failure = err
+    if not is_path or _file_is_sound(f, failure):
+        raise failure
+    raise unreadable_checkpoint(f, failure) from failure
+
+
+def _head(path: Any) -> bytes:
+    """The first 4 bytes of ``path`` (b'' when it cannot be read)."""
+    try:
+        with open(path, 'rb') as f:
+            return f.read(4)
+    except OSError:
+        return b''
+
+
+def _is_foreign(path: Any) -> bool:
+    """Neither a zip (torch >= 1.6) nor a pickle (legacy ``torch.save``
+    starts with protocol 2's ``0x80``): an HTML error page, a text file."""
+    head = _head(path)
+    return not (head == b'PK\x03\x04' or head[:1] == b'\x80')
+
+
+def _file_is_sound(path: Any, err: Exception) -> bool:
+    """Whether ``path`` reads completely, so that ``err`` is not about the
+    file (a CUDA ``map_location`` without a GPU, for instance).
+
+    A zip checkpoint (torch >= 1.6) is sound when its directory is there
+    and every member passes its CRC check; a legacy pickle (protocol 2
+    starts with ``0x80``) unless the error is one that a cut file gives.
+    Anything else is not a checkpoint.
+    """
+    head = _head(path)
+    try:
+        if head == b'PK\x03\x04':
+            if not zipfile.is_zipfile(path):
+                return False  # cut before its central directory
+            with zipfile.ZipFile(path) as archive:
+                return archive.testzip() is None
+    except (OSError, zipfile.BadZipFile, EOFError):
+        return False
+    return head[:1] == b'\x80' and not isinstance(
+        err, (EOFError, pickle.UnpicklingError, KeyError, ValueError,
+              IndexError, struct.error, UnicodeError))
 
 
 def safe_load_url(url: str,

@@ -25,7 +25,7 @@ nothing reads it and it is safe to delete.
 import contextlib
 import os
 import os.path as osp
-from typing import Any, Optional
+from typing import IO, Any, Callable, Optional
 
 import torch
 from mmengine import runner as mm_runner
@@ -34,7 +34,7 @@ from mmengine.runner import checkpoint as mm_checkpoint
 from mmengine.runner import runner as mm_runner_module
 
 __all__ = ['atomic_save_checkpoint', 'atomic_torch_save',
-           'use_atomic_checkpoints']
+           'use_atomic_checkpoints', 'write_last_checkpoint']
 
 #: mmengine's own writer, kept for remote back ends.
 _MMENGINE_SAVE = getattr(mm_checkpoint.save_checkpoint, '__wrapped__',
@@ -52,13 +52,24 @@ def atomic_torch_save(obj: Any, path: str) -> None:
         Exception: Whatever ``torch.save`` or the file system raises; the
             temporary file is removed and ``path`` is left untouched.
     """
-    path = osp.abspath(osp.expanduser(path))
+    _replace_atomically(osp.expanduser(path), 'wb',
+                        lambda f: torch.save(obj, f))
+
+
+def _replace_atomically(path: str, mode: str,
+                        write: Callable[[IO], None]) -> None:
+    """Write ``path`` through a hidden temporary file, fsync and rename.
+
+    ``write(f)`` fills the open temporary file; on any error it is removed
+    and ``path`` keeps its old content.
+    """
+    path = osp.abspath(path)
     folder = osp.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tmp = osp.join(folder, f'.{osp.basename(path)}.{os.getpid()}.tmp')
     try:
-        with open(tmp, 'wb') as f:
-            torch.save(obj, f)
+        with open(tmp, mode) as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -125,3 +136,18 @@ def use_atomic_checkpoints() -> None:
 
 
 use_atomic_checkpoints()
+
+
+def write_last_checkpoint(work_dir: str, checkpoint_path: str) -> None:
+    """Point ``<work_dir>/last_checkpoint`` at ``checkpoint_path`` atomically.
+
+    mmengine truncates and rewrites the file in place, so a job killed in
+    between leaves it empty and ``--resume`` starts from scratch. This writes
+    a temporary file and renames it over the old one.
+
+    Args:
+        work_dir (str): The run's work_dir (a local folder).
+        checkpoint_path (str): What ``--resume`` should load.
+    """
+    _replace_atomically(osp.join(work_dir, 'last_checkpoint'), 'w',
+                        lambda f: f.write(checkpoint_path))

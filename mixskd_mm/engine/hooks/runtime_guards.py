@@ -6,7 +6,8 @@ from mmengine.config import Config
 __all__ = ['GUARD_HOOKS', 'add_runtime_guard_hooks']
 
 #: The hooks every training run gets, by registered type name.
-GUARD_HOOKS: Tuple[str, ...] = ('NonFiniteLossHook', 'ResumeCheckHook')
+GUARD_HOOKS: Tuple[str, ...] = ('NonFiniteLossHook', 'ResumeCheckHook',
+                                 'LabelRangeCheckHook')
 
 
 def _type_name(hook_cfg) -> str:
