@@ -2,19 +2,21 @@
 
 Importing the package registers every component (use it in a config with
 ``custom_imports = dict(imports=['mixskd_mm'], allow_failed_imports=False)``)
-and applies the compatibility fixes of :mod:`mixskd_mm.compat`,
-:mod:`mixskd_mm.multimodal_guard` (transformers >= 5) and
-:mod:`mixskd_mm.ops` (torchvision NMS/RoIAlign on a GPU when mmcv was built
-without its CUDA kernels).
+and applies the compatibility fixes of :mod:`mixskd_mm.patches`, whose
+``PATCHES`` says what each replaces, why and when (``python
+tools/check_env.py`` prints the active ones);
+:func:`~mixskd_mm.patches.undo_patches` takes them back.
 """
-from .multimodal_guard import disable_broken_multimodal
+from .patches import apply_patches
 
-# Before anything imports mmpretrain: transformers >= 5 breaks its
-# multimodal models (see mixskd_mm.multimodal_guard).
-disable_broken_multimodal()
+# First, before anything imports mmpretrain: the mmpretrain_multimodal_off
+# patch must act before mmpretrain reads its WITH_MULTIMODAL flag. Each
+# patch imports only what it replaces, and applies once.
+apply_patches()
 
-from . import compat  # noqa: E402,F401  (fixes mmengine on modern torch)
+from . import compat, patches  # noqa: E402,F401
 from . import datasets, engine, models, ops  # noqa: E402,F401
 
 __version__ = '0.1.0'
-__all__ = ['compat', 'datasets', 'engine', 'models', 'ops', '__version__']
+__all__ = ['compat', 'datasets', 'engine', 'models', 'ops', 'patches',
+           '__version__']

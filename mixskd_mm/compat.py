@@ -1,25 +1,25 @@
-"""Fixes for what mmengine 0.10.7 / mmcv 2.1.0 break on torch >= 2.6, numpy 2.
+"""Replacements for what mmengine 0.10.7 breaks on torch >= 2.6, numpy 2.4.
 
-Importing :mod:`mixskd_mm` imports this module first, which applies the
-process-wide fixes at once:
+Importing this module changes nothing; :mod:`mixskd_mm.patches` installs
+these on ``import mixskd_mm`` (and says when and why):
 
-- :func:`load_from_local` replaces mmengine's local checkpoint loader so that
-  resuming, ``load_from`` and ``init_cfg=dict(type='Pretrained')`` work under
-  torch's ``weights_only=True`` default without running a checkpoint's
-  code; mmengine's http(s) loader gets the same rules.
-- ``numpy.in1d`` (removed in numpy 2.4) is aliased for mmpretrain's
-  retrieval metrics.
+- :func:`load_from_local` replaces mmengine's local checkpoint loader
+  (``checkpoint_local_loader``) so that resuming, ``load_from`` and
+  ``init_cfg=dict(type='Pretrained')`` work under torch's
+  ``weights_only=True`` default without running a checkpoint's code;
+  mmengine's http(s) loader gets :func:`~mixskd_mm.checkpoint.safe_load_url`
+  with the same rules (``checkpoint_url_loader``).
+- :func:`_in1d` stands in for ``numpy.in1d`` (removed in numpy 2.4) for
+  mmpretrain's retrieval metrics (``numpy_in1d``).
 
 The CPU-distributed set-up lives in :mod:`mixskd_mm.engine.distributed`.
 """
 import os.path as osp
 from typing import Any, Optional
 
-import mmengine.runner.checkpoint as _mm_checkpoint
 import numpy as np
-from mmengine.runner import CheckpointLoader
 
-from .checkpoint.safe_load import safe_load_url, safe_torch_load
+from .checkpoint.safe_load import safe_torch_load
 
 __all__ = ['load_from_local']
 
@@ -38,7 +38,6 @@ __all__ = ['load_from_local']
 # (mixskd_mm.checkpoint.safe_load); full unpickling needs
 # MIXSKD_TRUST_CHECKPOINTS=1. The function name must start with
 # 'load_from_': CheckpointLoader logs `name[10:]` ('local') as the backend.
-@CheckpointLoader.register_scheme(prefixes='', force=True)
 def load_from_local(filename: str, map_location: Any = None) -> Any:
     """Load a local checkpoint without running its pickle's code.
 
@@ -66,9 +65,9 @@ def load_from_local(filename: str, map_location: Any = None) -> Any:
 # mmengine's http(s) loader, which torchvision://, open-mmlab:// and
 # mmcls:// call as well, reads the download with its module-level
 # `load_url` (torch.hub.load_state_dict_from_url, whose default is still
-# weights_only=False in torch 2.14): it is swapped for the weights-only
-# version so that a URL in `load_from` or `init_cfg` cannot run code either.
-_mm_checkpoint.load_url = safe_load_url
+# weights_only=False in torch 2.14): the checkpoint_url_loader patch swaps
+# in safe_load_url so that a URL in `load_from` or `init_cfg` cannot run
+# code either.
 
 
 # ---------------------------------------------------------------------------
@@ -101,6 +100,5 @@ def _in1d(ar1: Any,
 # "DEP: remove in1d"); mmpretrain 1.2.0 still calls it in
 # mmpretrain/evaluation/metrics/retrieval.py (RetrievalRecall,
 # RetrievalAveragePrecision) and raises AttributeError. Not fixed upstream
-# (mmpretrain has had no release since 1.2.0).
-if not hasattr(np, 'in1d'):
-    np.in1d = _in1d
+# (mmpretrain has had no release since 1.2.0). Installed by the numpy_in1d
+# patch only where numpy lacks in1d.

@@ -12,13 +12,15 @@ import into ``PreTrainedModel = None``, and ``import mmpretrain`` dies with
 ``TypeError: NoneType takes no arguments`` at
 ``class BertPreTrainedModel(PreTrainedModel)``.
 
-:func:`disable_broken_multimodal` runs before anything imports mmpretrain
-(``mixskd_mm/__init__.py`` imports this module first). Only when mmpretrain
-would turn its multimodal models on *and* transformers lacks the names they
-import, it loads mmpretrain's ``dependency`` module on its own, sets
-``WITH_MULTIMODAL = False`` there and warns once: the multimodal models are
-then registered as placeholders that raise on use, as when transformers is
-not installed. Nothing in this plugin uses them.
+The ``mmpretrain_multimodal_off`` patch of :mod:`mixskd_mm.patches` runs
+before anything imports mmpretrain (``mixskd_mm/__init__.py`` applies the
+patches first; this module imports nothing of mixskd_mm, so it also runs on
+its own). Only when mmpretrain would turn its multimodal models on *and*
+transformers lacks the names they import, it loads mmpretrain's
+``dependency`` module on its own, sets ``WITH_MULTIMODAL = False`` there and
+warns once: the multimodal models are then registered as placeholders
+that raise on use, as when transformers is not installed. Nothing in this
+plugin uses them.
 """
 import importlib
 import importlib.util
@@ -27,7 +29,9 @@ import sys
 import warnings
 from typing import List, Optional
 
-__all__ = ['missing_multimodal_names', 'disable_broken_multimodal']
+__all__ = ['missing_multimodal_names', 'disable_broken_multimodal',
+           'multimodal_switch_needed', 'multimodal_switched_off',
+           'switch_multimodal_off', 'restore_multimodal']
 
 _DEPENDENCY = 'mmpretrain.utils.dependency'
 
@@ -76,23 +80,56 @@ def _load_dependency_module() -> Optional[object]:
     return module
 
 
-def disable_broken_multimodal() -> bool:
-    """Switch mmpretrain's multimodal models off when transformers breaks them.
+#: What :func:`switch_multimodal_off` changed: the dependency module, its
+#: flag before, and whether this module put it into ``sys.modules``.
+_state: dict = {}
 
-    Must run before the first ``import mmpretrain``; once mmpretrain is
-    imported (successfully) there is nothing left to do.
+
+def _dependency_module() -> Optional[object]:
+    """mmpretrain's ``dependency`` module, without importing mmpretrain.
 
     Returns:
-        bool: True when the models were switched off (and a warning issued).
+        module | None: The imported one if there is one; else the file run
+        on its own (kept for :func:`switch_multimodal_off`); None when
+        mmpretrain is missing or was imported without it (too late).
     """
-    if 'mmpretrain' in sys.modules or _DEPENDENCY in sys.modules:
-        return False
-    module = _load_dependency_module()
+    if _DEPENDENCY in sys.modules:
+        return sys.modules[_DEPENDENCY]
+    if 'mmpretrain' in sys.modules:
+        return None
+    if _state.get('loaded') is None:
+        _state['loaded'] = _load_dependency_module()
+    return _state['loaded']
+
+
+def multimodal_switch_needed() -> bool:
+    """Whether mmpretrain would turn on multimodal models that cannot load.
+
+    Returns:
+        bool: True when its ``WITH_MULTIMODAL`` is on and transformers
+        lacks a name of :data:`MULTIMODAL_NAMES`.
+    """
+    module = _dependency_module()
     if module is None or not getattr(module, 'WITH_MULTIMODAL', False):
         return False
+    return bool(missing_multimodal_names())
+
+
+def multimodal_switched_off() -> bool:
+    """Whether :func:`switch_multimodal_off` is in effect."""
+    return 'module' in _state
+
+
+def switch_multimodal_off() -> None:
+    """Set mmpretrain's ``WITH_MULTIMODAL`` to False and warn (once).
+
+    The module goes into ``sys.modules``, so that ``import mmpretrain``
+    uses it instead of running the file again.
+    """
+    module = _dependency_module()
     missing = missing_multimodal_names()
-    if not missing:
-        return False
+    _state.update(module=module, flag=module.WITH_MULTIMODAL,
+                  injected=_DEPENDENCY not in sys.modules)
     module.WITH_MULTIMODAL = False
     sys.modules[_DEPENDENCY] = module
     version = getattr(sys.modules.get('transformers'), '__version__', '?')
@@ -103,5 +140,34 @@ def disable_broken_multimodal() -> bool:
         'fail with "TypeError: NoneType takes no arguments". Those models '
         'are switched off (placeholders that raise on use); everything '
         'else works. To use them, install "transformers>=4.28,<5".',
-        stacklevel=2)
+        stacklevel=3)
+
+
+def restore_multimodal() -> None:
+    """Undo :func:`switch_multimodal_off`.
+
+    The flag gets its old value back. Before ``import mmpretrain`` the
+    module also leaves ``sys.modules`` again; after it, mmpretrain has
+    registered the multimodal placeholders already, which stay.
+    """
+    module = _state.pop('module')
+    module.WITH_MULTIMODAL = _state.pop('flag')
+    if _state.pop('injected') and 'mmpretrain' not in sys.modules:
+        sys.modules.pop(_DEPENDENCY, None)
+
+
+def disable_broken_multimodal() -> bool:
+    """Switch mmpretrain's multimodal models off when transformers breaks them.
+
+    Must run before the first ``import mmpretrain``; once mmpretrain is
+    imported (successfully) there is nothing left to do. ``import
+    mixskd_mm`` does this through :mod:`mixskd_mm.patches`
+    (``mmpretrain_multimodal_off``).
+
+    Returns:
+        bool: True when the models were switched off (and a warning issued).
+    """
+    if multimodal_switched_off() or not multimodal_switch_needed():
+        return False
+    switch_multimodal_off()
     return True

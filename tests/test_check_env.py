@@ -50,6 +50,11 @@ def test_this_machine_reports_its_gpus_mmcv_build_and_native_ops():
     assert info['versions']['mmcv'] == '2.1.0'
     assert info['versions']['mmdet'] == '3.3.0'
     assert info['versions']['mixskd_mm'] == '0.1.0'
+    # The same patches as `import mixskd_mm` applied in this process.
+    from mixskd_mm.patches import PATCHES, active_patches
+    assert info['patches'] == active_patches()
+    assert 'checkpoint_local_loader' in info['patches']
+    assert info['patches_total'] == len(PATCHES)
 
 
 def test_broken_package_exits_1_with_the_fix(tmp_path):
@@ -68,6 +73,7 @@ def test_broken_package_exits_1_with_the_fix(tmp_path):
     assert 'mmcv.ops does not load' not in res.stderr
     assert 'mmcv        2.1.0 (ops: CPU kernels only' in res.stdout
     assert 'nms         cpu: native' in res.stdout
+    assert 'patches     none (mixskd_mm does not import)' in res.stdout
 
 
 def _info(**kw):
@@ -95,6 +101,19 @@ def test_problems_rules():
     lite = check_env.problems(_info(versions={
         'mmcv': "ERROR: ModuleNotFoundError: No module named 'mmcv._ext'"}))
     assert 'mmcv-lite' in lite[0][1]
+
+
+def test_report_lists_the_active_patches():
+    check_env = _load()
+    versions = dict({k: '1' for k in ('python', ) + check_env.PACKAGES},
+                    mmcv='2.1.0')
+    report = check_env.report(_info(
+        versions=versions, patches=['numpy_in1d', 'atomic_checkpoints'],
+        patches_total=9))
+    assert ('patches     numpy_in1d, atomic_checkpoints (2 of 9 active; see '
+            'mixskd_mm/patches.py)') in report
+    assert check_env.patches_line(_info(patches=[], patches_total=9)) == \
+        'none (0 of 9 active; see mixskd_mm/patches.py)'
 
 
 def _cuda_info(gpu_caps=(), sm=('sm_90', ), ptx=()):

@@ -136,3 +136,52 @@ def test_no_action_when_transformers_has_the_names(tmp_path):
         """, good)
     assert res.returncode == 0, res.stderr[-3000:]
     assert 'untouched' in res.stdout and 'lacks' not in res.stderr
+
+
+def test_the_patch_undoes_and_reapplies_after_import(broken_tf):
+    # mmpretrain is imported by then: undo gives the flag its old value
+    # and keeps the module mmpretrain holds; reapplying switches it off
+    # again, once.
+    res = _run("""
+        import sys
+        import mixskd_mm
+        from mixskd_mm.patches import active_patches, apply_patches, get_patch
+        patch = get_patch('mmpretrain_multimodal_off')
+        dep = sys.modules['mmpretrain.utils.dependency']
+        assert patch.is_active() and dep.WITH_MULTIMODAL is False
+        assert 'mmpretrain_multimodal_off' in active_patches()
+        assert patch.undo() and not patch.is_active()
+        assert dep.WITH_MULTIMODAL is True
+        assert sys.modules['mmpretrain.utils.dependency'] is dep
+        assert patch.apply() and dep.WITH_MULTIMODAL is False
+        assert patch.apply() is False and apply_patches() == []
+        print('cycled')
+        """, broken_tf)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert 'cycled' in res.stdout
+
+
+def test_the_switch_undone_before_mmpretrain_leaves_no_trace(broken_tf):
+    # Before `import mmpretrain`, undo also takes the module out of
+    # sys.modules again, so mmpretrain would load its own.
+    guard = Path(__file__).parents[1] / 'mixskd_mm' / 'multimodal_guard.py'
+    res = _run(f"""
+        import importlib.util, sys, warnings
+        spec = importlib.util.spec_from_file_location('guard', {str(guard)!r})
+        guard = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(guard)
+        name = 'mmpretrain.utils.dependency'
+        warnings.simplefilter('ignore')
+        assert guard.disable_broken_multimodal() is True
+        dep = sys.modules[name]
+        assert dep.WITH_MULTIMODAL is False and guard.multimodal_switched_off()
+        assert guard.disable_broken_multimodal() is False  # once
+        guard.restore_multimodal()
+        assert name not in sys.modules and dep.WITH_MULTIMODAL is True
+        assert not guard.multimodal_switched_off()
+        assert guard.disable_broken_multimodal() is True
+        assert sys.modules[name] is dep and 'mmpretrain' not in sys.modules
+        print('clean')
+        """, broken_tf)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert 'clean' in res.stdout

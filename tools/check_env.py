@@ -6,9 +6,11 @@ Prints python, torch (its CUDA build, the NVIDIA driver, the visible GPUs),
 numpy, mmengine, mmcv (and the CUDA version its ops were compiled with, and
 the ``sm_`` architectures its shared object has kernels for, read from the
 file so that a login node without a GPU can tell), mmpretrain, mmdet, mmseg
-and mixskd_mm, then, for ``nms`` and ``roi_align`` on the CPU and on each
-visible GPU type, whether they ran with mmcv's own kernels (``native``),
-through torchvision (``torchvision fallback``, see ``mixskd_mm/ops``) or
+and mixskd_mm, the patches of upstream code that ``import mixskd_mm``
+applied here (``mixskd_mm/patches.py`` says what each replaces and why),
+then, for ``nms`` and ``roi_align`` on the CPU and on each visible GPU
+type, whether they ran with mmcv's own kernels (``native``), through
+torchvision (``torchvision fallback``, see ``mixskd_mm/ops``) or
 failed. Exits 1, naming each problem and its fix, when the stack is
 broken; ``tools/setup_env.sh`` ends with it.
 """
@@ -64,6 +66,26 @@ def _fallback_active() -> bool:
     except Exception:
         return False
     return fallback_active()
+
+
+def active_patches() -> object:
+    """The names of mixskd_mm's active patches, or ``'ERROR: ...'`` when
+    the package does not import (reported as broken by :func:`versions`)."""
+    try:
+        from mixskd_mm.patches import active_patches as active
+    except Exception as err:
+        return f'ERROR: {type(err).__name__}: {err}'
+    return active()
+
+
+def patches_line(info: Dict[str, object]) -> str:
+    """``a, b (2 of 9 active; see mixskd_mm/patches.py)`` and the like."""
+    names = info.get('patches')
+    if not isinstance(names, list):
+        return 'none (mixskd_mm does not import)'
+    total = info.get('patches_total', '?')
+    return (f"{', '.join(names) or 'none'} ({len(names)} of {total} "
+            'active; see mixskd_mm/patches.py)')
 
 
 def probe_op(name: str, device: str, mmcv_cuda: str) -> str:
@@ -142,6 +164,10 @@ def uncovered(info: Dict[str, object]) -> List[str]:
 def collect() -> Dict[str, object]:
     """Everything the report prints, as a JSON-able dict."""
     info: Dict[str, object] = dict(versions=versions())
+    info['patches'] = active_patches()
+    if isinstance(info['patches'], list):
+        from mixskd_mm.patches import PATCHES
+        info['patches_total'] = len(PATCHES)
     import torch
     gpus, caps = [], []
     if torch.cuda.is_available():
@@ -227,6 +253,7 @@ def report(info: Dict[str, object]) -> str:
         lines.append(f'{name:<11} {v[name]}{extra}')
         if name == 'mmcv' and 'mmcv_cuda_archs' in info:
             lines.append(f"{'mmcv CUDA':<11} {kernels_line(info)}")
+    lines.append(f"{'patches':<11} {patches_line(info)}")
     for op, by_device in info['ops'].items():
         lines.append(f'{op:<11} ' + ', '.join(
             f'{dev}: {mode}' for dev, mode in by_device.items()))

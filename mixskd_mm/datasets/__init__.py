@@ -1,8 +1,10 @@
 """Dataset-side guards: empty annotation files, unreadable images, labels
 out of range.
 
-Importing this package (``import mixskd_mm`` does) applies both guards once
-per process; see :mod:`.empty_dataset` and :mod:`.unreadable_images`.
+Importing this package changes nothing; ``import mixskd_mm`` applies both
+guards once per process (:mod:`mixskd_mm.patches`: ``empty_dataset_error``,
+``unreadable_image_error``, ``unreadable_label_map_error``); see
+:mod:`.empty_dataset` and :mod:`.unreadable_images`.
 """
 from .empty_dataset import *  # noqa: F401,F403
 from .unreadable_images import *  # noqa: F401,F403

@@ -4,7 +4,8 @@ mmengine's ``BaseDataset.full_init`` serialises the sample list with
 ``np.concatenate``, so a dataset whose annotation file lists nothing (an
 empty ``meta/train.txt``, a COCO json without images, an empty split file)
 stops with ``ValueError: need at least one array to concatenate``, naming
-neither the dataset nor the file. :func:`guard_empty_datasets` wraps
+neither the dataset nor the file. The ``empty_dataset_error`` patch of
+:mod:`mixskd_mm.patches` (applied by ``import mixskd_mm``) wraps
 ``BaseDataset._serialize_data``, which every mmengine, mmpretrain, mmdet and
 mmseg dataset calls from ``full_init`` (``serialize_data=True``, the
 default), so that such a dataset raises :class:`EmptyDatasetError` with the
@@ -76,19 +77,15 @@ def _guarded(serialize: Callable[[BaseDataset], Any]) -> Callable:
             raise EmptyDatasetError(describe_empty(self))
         return serialize(self)
 
-    _serialize_data.__mixskd_guard__ = True
     return _serialize_data
 
 
 def guard_empty_datasets() -> None:
     """Make an empty dataset raise :class:`EmptyDatasetError` (idempotent).
 
-    Applied by ``import mixskd_mm``. A dataset built with
+    Applied by ``import mixskd_mm`` (the ``empty_dataset_error`` patch of
+    :mod:`mixskd_mm.patches`, which also undoes it). A dataset built with
     ``serialize_data=False`` is not serialised and so not checked here.
     """
-    current = BaseDataset._serialize_data
-    if not getattr(current, '__mixskd_guard__', False):
-        BaseDataset._serialize_data = _guarded(current)
-
-
-guard_empty_datasets()
+    from ..patches import apply_patch
+    apply_patch('empty_dataset_error')

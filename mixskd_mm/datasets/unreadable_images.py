@@ -8,35 +8,42 @@ first naming no file. Its ``ignore_empty=True`` option makes the transform
 return None, so that mmengine's ``BaseDataset.__getitem__`` draws another
 sample in training, but it skips silently.
 
-:func:`guard_image_loading` wraps ``LoadImageFromFile.transform`` (and so
+The ``unreadable_image_error`` patch of :mod:`mixskd_mm.patches` (applied
+by ``import mixskd_mm``) wraps ``LoadImageFromFile.transform`` (and so
 every subclass that does not replace it) so that
 
 - an unreadable image raises :class:`UnreadableImageError` naming the file,
   why it cannot be read (missing, empty, cannot be decoded) and the fix;
 - with ``ignore_empty=True`` each skipped file is logged as a warning with
   the number skipped so far in this process (data-loader workers count
-  separately).
+  separately);
+- any other error (a missing ``img_path`` key, a bug in a subclass) passes
+  through unchanged, with or without ``ignore_empty``: only the errors of
+  :data:`READ_ERRORS` and mmcv's "failed to load image" assertion mean that
+  the file is unreadable.
 
 Skipping is for training: in validation and testing mmengine refuses a
 sample that its pipeline dropped.
 
 mmseg's ``LoadAnnotations`` reads label maps in mmcv's
-``LoadAnnotations.transform``, which it inherits: that method is wrapped too,
-so an unreadable label map raises :class:`UnreadableImageError` naming it
-(there is no skip option for label maps). Errors that are not about the
+``LoadAnnotations.transform``, which it inherits: that method is wrapped too
+(``unreadable_label_map_error``), so an unreadable label map raises
+:class:`UnreadableImageError` naming it (there is no skip option for label
+maps). Errors that are not about the
 label map file pass through unchanged.
 """
 import functools
 import logging
 import os.path as osp
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple, Type
 
+import cv2
 import mmcv
 from mmcv.transforms import LoadAnnotations, LoadImageFromFile
 from mmengine.logging import print_log
 
 __all__ = ['UnreadableImageError', 'guard_image_loading', 'skipped_images',
-           'SKIP_HINT']
+           'SKIP_HINT', 'READ_ERRORS', 'is_read_error']
 
 #: How to turn skipping on, quoted by the error.
 SKIP_HINT = ('set ignore_empty=True in the LoadImageFromFile step of the '
@@ -50,6 +57,48 @@ _SKIPPED: List[str] = []
 
 class UnreadableImageError(OSError):
     """An image file of a dataset cannot be read or decoded."""
+
+
+def _read_errors() -> Tuple[Type[BaseException], ...]:
+    """What reading and decoding an image raise when the file is bad.
+
+    mmengine's file back ends raise ``OSError`` (missing, permissions,
+    ``urllib``'s ``URLError``); mmcv's ``imfrombytes`` raises ``cv2.error``
+    (empty buffer), PIL's ``UnidentifiedImageError`` and truncation errors
+    (``OSError``) or ``DecompressionBombError``, and ``ValueError``
+    (tifffile's ``TiffFileError``, an unsupported image).
+    """
+    errors: List[Type[BaseException]] = [OSError, ValueError, cv2.error]
+    try:
+        from PIL import Image
+        errors.append(Image.DecompressionBombError)
+    except ImportError:  # pillow is optional for mmcv's cv2 back end
+        pass
+    return tuple(errors)
+
+
+#: The exceptions that mean "this file cannot be read or decoded".
+READ_ERRORS = _read_errors()
+
+#: How mmcv's ``assert img is not None`` after decoding begins.
+_MMCV_DECODE_ASSERT = 'failed to load image'
+
+
+def is_read_error(error: BaseException) -> bool:
+    """Whether ``error`` says that an image file cannot be read or decoded.
+
+    Args:
+        error (BaseException): What the loading transform raised.
+
+    Returns:
+        bool: True for :data:`READ_ERRORS` and for mmcv's assertion that
+        the decoder returned no image; False for anything else (a
+        ``KeyError``, an unrelated ``AssertionError``), which must
+        propagate.
+    """
+    if isinstance(error, AssertionError):
+        return str(error).startswith(_MMCV_DECODE_ASSERT)
+    return isinstance(error, READ_ERRORS)
 
 
 def skipped_images() -> List[str]:
@@ -89,7 +138,11 @@ def _guarded(transform: Callable) -> Callable:
         try:
             out = transform(self, results)
             error = None
-        except Exception as err:  # reading, decoding or the None assert
+        except Exception as err:
+            # Skipping or renaming any other error would hide a bug as a
+            # "bad image" (and under ignore_empty, drop every sample).
+            if not is_read_error(err):
+                raise
             out, error = None, err
         if out is not None:
             return out
@@ -106,7 +159,6 @@ def _guarded(transform: Callable) -> Callable:
             'process)', logger='current', level=logging.WARNING)
         return None
 
-    guarded_transform.__mixskd_guard__ = True
     return guarded_transform
 
 
@@ -140,19 +192,15 @@ def _guarded_annotations(transform: Callable) -> Callable:
                 'replace the file, or delete the sample (its image and '
                 'label map) from the split file.') from err
 
-    guarded_transform.__mixskd_guard__ = True
     return guarded_transform
 
 
 def guard_image_loading() -> None:
     """Wrap mmcv's ``LoadImageFromFile`` and ``LoadAnnotations`` (once).
 
-    Applied by ``import mixskd_mm``; idempotent.
+    Applied by ``import mixskd_mm`` (the ``unreadable_image_error`` and
+    ``unreadable_label_map_error`` patches of :mod:`mixskd_mm.patches`,
+    which also undo them); idempotent.
     """
-    for cls, wrap in ((LoadImageFromFile, _guarded),
-                      (LoadAnnotations, _guarded_annotations)):
-        if not getattr(cls.transform, '__mixskd_guard__', False):
-            cls.transform = wrap(cls.transform)
-
-
-guard_image_loading()
+    from ..patches import apply_patches
+    apply_patches(['unreadable_image_error', 'unreadable_label_map_error'])

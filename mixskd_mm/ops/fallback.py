@@ -1,8 +1,10 @@
 """Install the torchvision NMS/RoIAlign fallback when mmcv lacks CUDA kernels.
 
-:func:`enable_cuda_fallback_if_needed` runs on ``import mixskd_mm``. On a
-machine where torch sees a GPU but mmcv was built without its CUDA kernels
-(``mmcv.ops.get_compiling_cuda_version()`` is ``'not available'``), it puts a
+:mod:`mixskd_mm.patches` applies it on ``import mixskd_mm``
+(``mmcv_ops_torchvision``; :func:`enable_cuda_fallback_if_needed` does the
+same). On a machine where torch sees a GPU but mmcv was built without its
+CUDA kernels (``mmcv.ops.get_compiling_cuda_version()`` is
+``'not available'``), it puts a
 :class:`~mixskd_mm.ops.torchvision_ext.TorchvisionFallbackExt` in place of
 ``ext_module`` in ``mmcv.ops.nms`` and ``mmcv.ops.roi_align`` and warns once.
 CPU tensors keep mmcv's own kernels; without a GPU, or with a CUDA build of
@@ -19,8 +21,8 @@ from .torchvision_ext import TorchvisionFallbackExt, is_cuda
 
 __all__ = ['mmcv_cuda_version', 'mmcv_has_cuda_kernels',
            'install_torchvision_fallback', 'uninstall_torchvision_fallback',
-           'fallback_active', 'enable_cuda_fallback_if_needed',
-           'PATCHED_MODULES', 'FIX_HINT']
+           'fallback_active', 'fallback_needed', 'install_fallback_and_warn',
+           'enable_cuda_fallback_if_needed', 'PATCHED_MODULES', 'FIX_HINT']
 
 #: The mmcv modules whose ``ext_module`` global the fallback replaces.
 PATCHED_MODULES = ('mmcv.ops.nms', 'mmcv.ops.roi_align')
@@ -80,28 +82,31 @@ def fallback_active() -> bool:
     return bool(_saved)
 
 
-def enable_cuda_fallback_if_needed(
-        cuda_available: Optional[bool] = None) -> bool:
-    """Install the fallback (and warn once) when a GPU meets a CPU-only mmcv.
+def fallback_needed(cuda_available: Optional[bool] = None) -> bool:
+    """Whether a GPU meets an mmcv built without CUDA kernels.
 
     Args:
         cuda_available (bool, optional): Defaults to
             ``torch.cuda.is_available()``.
 
     Returns:
-        bool: True when the fallback was installed by this call.
+        bool: False without a GPU (mmcv.ops is then not imported), with a
+        CUDA build of mmcv, or (with a warning) with no mmcv.ops at all.
     """
     if cuda_available is None:
         cuda_available = torch.cuda.is_available()
-    if not cuda_available or fallback_active():
+    if not cuda_available:
         return False
     try:
-        if mmcv_has_cuda_kernels():
-            return False
+        return not mmcv_has_cuda_kernels()
     except ImportError as err:  # mmcv-lite: no extension at all
         warnings.warn(f'mixskd_mm: mmcv.ops cannot be imported ({err}); '
                       f'nothing to fall back from. Fix: {FIX_HINT}.')
         return False
+
+
+def install_fallback_and_warn() -> None:
+    """Install the fallback for CUDA tensors and say so, with the fix."""
     install_torchvision_fallback()
     warnings.warn(
         'mixskd_mm: torch sees a GPU but mmcv was built without its CUDA '
@@ -110,5 +115,24 @@ def enable_cuda_fallback_if_needed(
         "'implementation for device cuda:0 not found'. They now run on "
         "CUDA tensors through torchvision's kernels (same results); other "
         f'mmcv ops still have no GPU kernel. For native kernels, {FIX_HINT}.',
-        stacklevel=2)
+        stacklevel=3)
+
+
+def enable_cuda_fallback_if_needed(
+        cuda_available: Optional[bool] = None) -> bool:
+    """Install the fallback (and warn once) when a GPU meets a CPU-only mmcv.
+
+    ``import mixskd_mm`` does the same through :mod:`mixskd_mm.patches`
+    (``mmcv_ops_torchvision``); ``cuda_available`` lets tests pretend.
+
+    Args:
+        cuda_available (bool, optional): Defaults to
+            ``torch.cuda.is_available()``.
+
+    Returns:
+        bool: True when the fallback was installed by this call.
+    """
+    if fallback_active() or not fallback_needed(cuda_available):
+        return False
+    install_fallback_and_warn()
     return True
