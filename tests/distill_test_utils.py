@@ -140,11 +140,20 @@ def train_steps(cfg: Config,
     return logs
 
 
+def deployable_state_dict(model) -> Dict[str, torch.Tensor]:
+    """The weights a plain ``ImageClassifier`` has: backbone, neck, head."""
+    return {
+        k: v
+        for k, v in model.state_dict().items()
+        if k.startswith(('backbone.', 'neck.', 'head.'))
+    }
+
+
 def assert_deployable_like_plain(model, plain_cfg: dict, size: int = 16):
     """Same keys and shapes as a plain classifier; it loads them strictly
     and then predicts exactly what ``model`` predicts."""
     plain = build(plain_cfg, seed=123)
-    deploy = model.deployable_state_dict()
+    deploy = deployable_state_dict(model)
     expected = plain.state_dict()
     assert list(deploy) == list(expected)
     for key, value in expected.items():

@@ -9,7 +9,7 @@ import pytest
 from mmpretrain.registry import MODELS
 
 import mixskd_mm  # noqa: F401
-from mixskd_mm.models.classifiers.base import check_temperature
+from mixskd_mm.utils.validate import check_number
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import distill_test_utils as dtu  # noqa: E402
@@ -125,8 +125,15 @@ def test_good_mixing_settings_build():
                       mixed_fraction=1))
 
 
-def test_check_temperature_returns_float():
-    assert check_temperature(3) == 3.0
+def test_check_number_returns_float_or_int():
+    assert check_number(3, 'model.temperature', 0, low_open=True) == 3.0
+    assert isinstance(check_number(3, 'k', 0), float)
+    assert check_number(2, 'k', 1, integer=True) == 2
+    assert check_number(None, 'k', 0, allow_none=True) is None
+    with pytest.raises(ValueError, match=r'^k must be an int >= 1, got 2\.5$'):
+        check_number(2.5, 'k', 1, integer=True)
+    with pytest.raises(ValueError, match=r"in \[0, 1\], got 'x' \(str\): w"):
+        check_number('x', 'k', 0, 1, why='w')
 
 
 @pytest.mark.parametrize('value', [-1, 0])

@@ -68,9 +68,10 @@ def test_check_refuses_missing_tensors_with_counts_keys_and_fix():
     with pytest.raises(CheckpointMismatchError) as err:
         check_checkpoint_fits(model, ckpt, 'cls.pth')
     msg = str(err.value)
-    assert 'checkpoint cls.pth vs model _Net' in msg
-    assert ('missing from the checkpoint: 6 of the model\'s 8 tensors; '
-            '6 (backbone: 4, head: 2), e.g. backbone.1.weight') in msg
+    assert 'checkpoint cls.pth vs model _Net (8 tensors)' in msg
+    assert '6 missing, 0 unexpected, 0 shape mismatch(es)' in msg
+    assert ('missing keys (6; backbone: 4, head: 2): backbone.1.weight, '
+            'backbone.1.bias') in msg
     assert 'load_strict=False' in msg and 'StrictPretrained' in msg
     # The DDP prefix is revised away first (mmengine's revise_keys).
     assert 'module.' not in msg
@@ -87,8 +88,9 @@ def test_check_not_strict_warns_and_unexpected_only_passes(capsys):
     full = dict(model.state_dict(), **{'branch.w': torch.zeros(2)})
     diff = check_checkpoint_fits(model, full, 'f.pth')
     assert diff.complete and diff.unexpected == ['branch.w']
-    assert ('every model tensor loaded; not in the model (ignored): '
-            '1 (branch: 1), e.g. branch.w') in capsys.readouterr().out
+    assert ('every model tensor loaded; the tensors the model lacks are '
+            'ignored:\n  unexpected keys (1; branch: 1): branch.w'
+            ) in capsys.readouterr().out
 
 
 def test_strict_runner_classes():
@@ -157,10 +159,10 @@ def _assert_refused(rc, log, ckpt):
     assert rc == 1, log[-3000:]
     assert 'CheckpointMismatchError' in log
     assert f'checkpoint {ckpt} vs model FasterRCNN' in log
-    assert 'missing from the checkpoint:' in log
+    assert 'missing keys (' in log
     for group in ('neck: ', 'rpn_head: ', 'roi_head: '):
         assert group in log
-    assert 'not in the model (ignored): 2 (head: 2)' in log
+    assert 'unexpected keys (2; head: 2)' in log
     assert '--cfg-options load_strict=False' in log
     assert 'coco/bbox_mAP' not in log  # nothing was evaluated
 

@@ -13,8 +13,10 @@ import json
 import os
 import os.path as osp
 import pickle
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -193,6 +195,28 @@ def test_classifier_metrics_json_show_dir_interval(classifier, tmp_path):
     assert f'accuracy/top1: {metrics["accuracy/top1"]:.4f}' in log
     assert len(list(shown.glob('*.png'))) == 4  # 20 val images, every 5th
     assert (tmp_path / 'w').is_dir()
+
+
+def test_test_set_label_out_of_range_is_named(classifier, tmp_path):
+    """The metric would count label 77 of a 20-class model as a miss."""
+    ckpt, options = classifier
+    root = Path(options[0].split('=', 1)[1])
+    data = tmp_path / 'cls'
+    shutil.copytree(root, data)
+    ann = data / 'meta' / 'val.txt'
+    lines = ann.read_text().splitlines()
+    lines[2] = lines[2].rsplit(maxsplit=1)[0] + ' 77'
+    ann.write_text('\n'.join(lines) + '\n')
+    env = {k: v for k, v in os.environ.items() if k != 'LOCAL_RANK'}
+    proc = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'test.py'), CLS_CONFIG, str(ckpt),
+         '--work-dir', str(tmp_path / 'w'), '--cfg-options',
+         *_data_options(data)], cwd=ROOT, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=TIMEOUT)
+    assert proc.returncode != 0
+    assert 'LabelOutOfRangeError: test dataset: label 77 at ' in proc.stdout
+    assert f'{ann}:3: ' in proc.stdout
+    assert 'accuracy/top1' not in proc.stdout
 
 
 def test_classifier_tta_predictions_and_metrics_item(classifier, tmp_path):

@@ -20,7 +20,6 @@ import copy
 import os
 import os.path as osp
 import sys
-from numbers import Number
 from typing import Any, Dict, List, Optional
 
 # First: registers mixskd_mm and applies mixskd_mm.compat even when the
@@ -36,6 +35,7 @@ from mixskd_mm.engine.distributed import distributed_run
 from mixskd_mm.engine.runner_setup import (add_common_args, apply_local_rank,
                                            build_runner, import_scope,
                                            set_work_dir)
+from mixskd_mm.utils import to_plain
 
 METRICS_SUFFIXES = ('.json', '.yaml', '.yml')
 PREDICTIONS_SUFFIXES = ('.pkl', '.pickle')
@@ -275,28 +275,6 @@ def add_prediction_dump(runner: Runner, out: str,
     runner.test_evaluator.metrics.append(dump_metric)
 
 
-def to_plain(value: Any) -> Any:
-    """Convert metric values (numpy, tensors) to JSON/YAML types.
-
-    Args:
-        value (Any): A metric value.
-
-    Returns:
-        Any: A float, int, str, bool, None, list or dict.
-    """
-    if isinstance(value, dict):
-        return {str(k): to_plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_plain(v) for v in value]
-    if hasattr(value, 'tolist'):  # numpy arrays/scalars and tensors
-        return to_plain(value.tolist())
-    if isinstance(value, (str, bool)) or value is None:
-        return value
-    if isinstance(value, Number):
-        return value if isinstance(value, int) else float(value)
-    return str(value)
-
-
 def write_metrics(metrics: Dict[str, Any], out: str) -> None:
     """Write the metrics on the main process (format from the suffix).
 
@@ -308,6 +286,7 @@ def write_metrics(metrics: Dict[str, Any], out: str) -> None:
         return
     os.makedirs(osp.dirname(osp.abspath(out)), exist_ok=True)
     kwargs = dict(indent=2) if out.endswith('.json') else {}
+    # Metric values are numpy or tensor scalars: plain types for JSON/YAML.
     dump(to_plain(metrics), out, **kwargs)
 
 
@@ -340,6 +319,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     """
     args = parse_args(argv)
     cfg = merge_args(Config.fromfile(args.config), args)
+    # The test set's labels against the model's classes: the metrics would
+    # skip or miscount a label the model has no class for.
+    # (mmengine's root HOOKS registry: found from every scope.)
+    hooks = list(cfg.get('custom_hooks') or [])
+    if not any(isinstance(h, dict) and str(h.get('type', '')).endswith(
+            'LabelRangeCheckHook') for h in hooks):
+        hooks.append(dict(type='LabelRangeCheckHook'))
+    cfg.custom_hooks = hooks
     scope = import_scope(cfg)
     kind = None if args.out is None else out_kind(
         args.out, args.out_item, scope)

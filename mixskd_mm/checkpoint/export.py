@@ -30,23 +30,21 @@ Example:
     (318, {'head': 2, 'branches': 486, 'branch_heads': 6, 'self_teacher': 1,
            'teacher_head': 2})
 """
-import os
 import os.path as osp
-import tempfile
 from collections import OrderedDict
 from typing import Optional
 
-import torch
-
+from ..utils.plain import to_plain
+from .atomic_write import atomic_torch_save
 from .backbone_checks import (check_against_config, check_finite,
                               check_resnet_layout, expected_backbone,
                               saved_config, source_format, wants_classifier)
 from .errors import CheckpointFormatError
 from .keys import split_classifier, top_level_groups
-from .reading import load_checkpoint_file, split_prefix, state_dict_of
-from .reading import strip_wrapper_prefix
+from .reading import (load_checkpoint_file, module_prefix, split_prefix,
+                      state_dict_of, strip_wrapper_prefix)
 
-__all__ = ['export_backbone', 'FORMATS', 'write_umask_mode']
+__all__ = ['export_backbone', 'FORMATS']
 
 #: What :func:`export_backbone` reports it read, by format.
 FORMATS = {
@@ -55,49 +53,6 @@ FORMATS = {
                "'module.' prefix, auxiliary classifiers)",
     'torchvision': 'a torchvision-keyed ResNet state dict',
 }
-
-
-def _plain(value):
-    """Turn ConfigDicts into plain dicts so that the exported file loads
-    with ``torch.load(weights_only=True)`` (the torch >= 2.6 default)."""
-    if hasattr(value, 'to_dict'):
-        value = value.to_dict()
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_plain(v) for v in value)
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)
-
-
-def _umask() -> int:
-    """The process umask (``os.umask`` can only be read by setting it)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_umask_mode(obj: object, out_path: str) -> None:
-    """``torch.save`` atomically, with the mode a plain ``open`` would give.
-
-    The data goes to a temporary file in the same directory, which is then
-    renamed over ``out_path``, so an interrupted write never leaves a
-    truncated file behind. ``mkstemp`` creates that file with mode 0600; it
-    is set to ``0666 & ~umask`` (0644 under the usual umask 022), like
-    ``torch.save`` to a new path and mmengine's checkpoints.
-    """
-    out_dir = osp.dirname(osp.abspath(out_path))
-    os.makedirs(out_dir, exist_ok=True)
-    fd, tmp_path = tempfile.mkstemp(suffix='.pth.tmp', dir=out_dir)
-    os.close(fd)
-    try:
-        torch.save(obj, tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_umask())
-        os.replace(tmp_path, out_path)
-    finally:
-        if osp.exists(tmp_path):
-            os.remove(tmp_path)
 
 
 def export_backbone(ckpt_path: str,
@@ -143,8 +98,7 @@ def export_backbone(ckpt_path: str,
             backbone or a detector), its backbone is incomplete or holds
             NaN/Inf. The message says which and what to do.
     """
-    if not prefix.endswith('.'):
-        prefix += '.'
+    prefix = module_prefix(prefix)
     if osp.abspath(out_path) == osp.abspath(ckpt_path):
         raise CheckpointFormatError(
             f'the output path {out_path!r} is the input checkpoint; choose '
@@ -187,11 +141,12 @@ def export_backbone(ckpt_path: str,
         prefix=prefix,
         ema='ema_state_dict' in checkpoint,
         classifier=(cfg.get('model') or {}).get('type') if cfg else None,
-        backbone=_plain(backbone_cfg),
-        epoch=_plain(meta.get('epoch', checkpoint.get('epoch'))),
+        # Plain data: the file must load with torch.load(weights_only=True).
+        backbone=to_plain(backbone_cfg),
+        epoch=to_plain(meta.get('epoch', checkpoint.get('epoch'))),
         iter=meta.get('iter'),
         check=check)
-    write_umask_mode({'state_dict': backbone, 'meta': out_meta}, out_path)
+    atomic_torch_save({'state_dict': backbone, 'meta': out_meta}, out_path)
     return dict(
         kept=len(backbone),
         dropped=len(others),

@@ -52,19 +52,33 @@ class KeyDiff(NamedTuple):
         return (f'{len(self.missing)} missing, {len(self.unexpected)} '
                 f'unexpected, {len(self.mismatched)} shape mismatch(es)')
 
-    def lines(self, target: str = 'model') -> List[str]:
-        """One indented line per non-empty list, first keys only."""
+    def lines(self, target: str = 'model', groups: bool = False) -> List[str]:
+        """One indented line per non-empty list, first keys only.
+
+        The one rendering of a comparison, for the backbone checks, the
+        ``StrictPretrained`` initializer and whole-model loading alike.
+
+        Args:
+            target (str): What the checkpoint was compared with, named in
+                the shape mismatches. Defaults to 'model'.
+            groups (bool): Also count the keys per top-level module
+                (``'missing keys (6; backbone: 4, head: 2): ...'``), which
+                tells a whole model's missing head from a missing backbone.
+                Defaults to False.
+        """
+        mismatched = [m.replace('vs model', f'vs {target}')
+                      for m in self.mismatched]
         lines = []
-        if self.missing:
-            lines.append(f'  missing keys ({len(self.missing)}): '
-                         f'{list_keys(self.missing)}')
-        if self.unexpected:
-            lines.append(f'  unexpected keys ({len(self.unexpected)}): '
-                         f'{list_keys(self.unexpected)}')
-        if self.mismatched:
-            lines.append(f'  shape mismatches ({len(self.mismatched)}): '
-                         f'{list_keys(self.mismatched, 3)}'.replace(
-                             'vs model', f'vs {target}'))
+        for kind, keys, shown in (('missing keys', self.missing, 5),
+                                  ('unexpected keys', self.unexpected, 5),
+                                  ('shape mismatches', mismatched, 3)):
+            if not keys:
+                continue
+            count = str(len(keys))
+            if groups:
+                count += '; ' + ', '.join(
+                    f'{g}: {n}' for g, n in top_level_groups(keys).items())
+            lines.append(f'  {kind} ({count}): {list_keys(keys, shown)}')
         return lines
 
 

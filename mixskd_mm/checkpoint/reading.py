@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Dict, Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 from mmengine.runner.checkpoint import _load_checkpoint
@@ -20,14 +20,18 @@ from .errors import CheckpointFormatError
 from .safe_load import safe_torch_load
 
 __all__ = [
-    'load_checkpoint_file', 'state_dict_of',
-    'strip_wrapper_prefix', 'split_prefix', 'STATE_DICT_KEYS'
+    'load_checkpoint_file', 'state_dict_of', 'strip_wrapper_prefix',
+    'module_prefix', 'split_prefix', 'STATE_DICT_KEYS', 'STRIP_WRAPPER'
 ]
 
 #: Keys under which known trainers store the weights, most common first:
 #: mmengine/mmcv ('state_dict'), DeiT/MAE-style scripts ('model') and the
 #: authors' MixSKD ImageNet script ('net').
 STATE_DICT_KEYS = ('state_dict', 'model', 'net')
+
+#: mmengine's default ``revise_keys`` of ``load_checkpoint``: the
+#: ``module.`` prefix that (Distributed)DataParallel adds.
+STRIP_WRAPPER = ((r'^module\.', ''), )
 
 
 def load_checkpoint_file(filename: str,
@@ -114,22 +118,38 @@ def state_dict_of(
 
 
 def strip_wrapper_prefix(
-        state_dict: Dict[str,
-                         torch.Tensor]) -> 'OrderedDict[str, torch.Tensor]':
-    """Remove the ``module.`` prefix that (Distributed)DataParallel adds.
+    state_dict: Dict[str, torch.Tensor],
+    revise_keys: Sequence[Tuple[str, str]] = STRIP_WRAPPER
+) -> 'OrderedDict[str, torch.Tensor]':
+    """Rename the keys as mmengine's ``load_checkpoint`` does.
 
-    mmengine's ``load_checkpoint`` does the same by default
-    (``revise_keys=[(r'^module\\.', '')]``).
+    By default this removes the ``module.`` prefix that
+    (Distributed)DataParallel adds, as mmengine's ``revise_keys`` default.
 
     Args:
         state_dict (dict): Weights, possibly saved from a wrapped model.
+        revise_keys (Sequence[tuple]): ``(pattern, replacement)`` pairs
+            applied in turn with :func:`re.sub`, as in mmengine's
+            ``_load_checkpoint_to_model``. Defaults to
+            :data:`STRIP_WRAPPER`.
 
     Returns:
-        OrderedDict: The weights with a leading ``module.`` removed.
+        OrderedDict: The weights under the revised keys.
     """
-    return OrderedDict(
-        (k[len('module.'):] if k.startswith('module.') else k, v)
-        for k, v in state_dict.items())
+    for pattern, replacement in revise_keys:
+        state_dict = OrderedDict((re.sub(pattern, replacement, k), v)
+                                 for k, v in state_dict.items())
+    return OrderedDict(state_dict)
+
+
+def module_prefix(prefix: str) -> str:
+    """``prefix`` with the trailing dot that separates it from the keys.
+
+    ``'backbone'`` and ``'backbone.'`` both mean the sub-module
+    ``backbone``; without the dot ``'backbone'`` would also select
+    ``'backbone2.*'``.
+    """
+    return prefix if prefix.endswith('.') else prefix + '.'
 
 
 def split_prefix(state_dict: Dict[str, torch.Tensor],
@@ -148,8 +168,7 @@ def split_prefix(state_dict: Dict[str, torch.Tensor],
         tuple: ``(kept, others)``: an OrderedDict of the prefixed tensors
         with the prefix removed, and the list of the other keys.
     """
-    if not prefix.endswith('.'):
-        prefix += '.'
+    prefix = module_prefix(prefix)
     kept, others = OrderedDict(), []
     for key, value in state_dict.items():
         if key.startswith(prefix):

@@ -19,32 +19,26 @@ purpose, with a warning. The loading itself stays mmengine's
 ``_load_checkpoint_to_model`` with its ``revise_keys``).
 """
 import logging
-import re
-from collections import Counter
-from typing import Callable, Dict, List, Sequence, Tuple, Type, Union
+from typing import Callable, Dict, Sequence, Tuple, Type, Union
 
 import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import (_load_checkpoint,
                                         _load_checkpoint_to_model)
 
 from ..checkpoint.keys import KeyDiff, compare_state_dicts, is_counter
+from ..checkpoint.reading import STRIP_WRAPPER, strip_wrapper_prefix
+from ..utils.model import unwrap_model
 
 __all__ = [
-    'CheckpointMismatchError', 'check_checkpoint_fits', 'describe_diff',
-    'with_strict_load',
+    'CheckpointMismatchError', 'check_checkpoint_fits', 'with_strict_load',
     'StrictLoadRunner', 'LOAD_STRICT_KEY'
 ]
 
 #: The config key that turns the check into a warning (default True).
 LOAD_STRICT_KEY = 'load_strict'
-
-_SHOWN = 5  # keys named per kind in a message
-#: mmengine's default ``revise_keys``: DDP's ``module.`` prefix.
-_STRIP_WRAPPER = ((r'^module\.', ''), )
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -52,53 +46,12 @@ class CheckpointMismatchError(RuntimeError):
     shape."""
 
 
-def _summary(keys: List[str]) -> str:
-    """'N (group: n, ...), e.g. k1, k2, ...' for a list of keys."""
-    groups = Counter(k.split('.', 1)[0] for k in keys)
-    by_group = ', '.join(f'{g}: {n}' for g, n in groups.items())
-    shown = ', '.join(keys[:_SHOWN]) + (', ...' if len(keys) > _SHOWN else '')
-    return f'{len(keys)} ({by_group}), e.g. {shown}'
-
-
-def describe_diff(diff: KeyDiff, num_model: int) -> List[str]:
-    """One line per kind of difference (none when the dicts agree).
-
-    Args:
-        diff (KeyDiff): :func:`mixskd_mm.checkpoint.compare_state_dicts` of
-            the checkpoint (source) and the model (target).
-        num_model (int): The model's tensors compared (BN counters not).
-    """
-    lines = []
-    if diff.missing:
-        lines.append(f'missing from the checkpoint: {len(diff.missing)} of '
-                     f'the model\'s {num_model} tensors; '
-                     f'{_summary(diff.missing)}')
-    if diff.mismatched:
-        shown = ', '.join(diff.mismatched[:_SHOWN])
-        lines.append(f'wrong shape: {len(diff.mismatched)}, e.g. {shown}')
-    if diff.unexpected:
-        lines.append(
-            f'not in the model (ignored): {_summary(diff.unexpected)}')
-    return lines
-
-
-def _revised(state_dict: Dict[str, object],
-             revise_keys: List[Tuple[str, str]]) -> Dict[str, object]:
-    """The keys as mmengine's ``_load_checkpoint_to_model`` revises them."""
-    for pattern, replacement in revise_keys:
-        state_dict = {
-            re.sub(pattern, replacement, k): v
-            for k, v in state_dict.items()
-        }
-    return state_dict
-
-
 def check_checkpoint_fits(
         model: nn.Module,
         checkpoint: dict,
         filename: str,
         strict: bool = True,
-        revise_keys: Sequence[Tuple[str, str]] = _STRIP_WRAPPER
+        revise_keys: Sequence[Tuple[str, str]] = STRIP_WRAPPER
 ) -> KeyDiff:
     """Refuse (or, not strict, warn about) a checkpoint that misses tensors.
 
@@ -123,23 +76,30 @@ def check_checkpoint_fits(
     state_dict = checkpoint.get('state_dict', checkpoint)
     target = model.state_dict()
     diff = compare_state_dicts(
-        _revised(dict(state_dict), list(revise_keys)), target)
-    lines = describe_diff(diff, sum(not is_counter(k) for k in target))
-    head = f'checkpoint {filename} vs model {type(model).__name__}'
+        strip_wrapper_prefix(state_dict, revise_keys), target)
+    # Whole models: the per-module counts tell a missing head from a
+    # checkpoint of another architecture.
+    lines = '\n'.join(diff.lines(groups=True))
+    num_model = sum(not is_counter(k) for k in target)
+    head = (f'checkpoint {filename} vs model {type(model).__name__} '
+            f'({num_model} tensors)')
     if diff.complete:
         if lines:
-            print_log(f'{head}: every model tensor loaded; ' + lines[0],
-                      logger='current', level=logging.WARNING)
+            print_log(
+                f'{head}: every model tensor loaded; the tensors the model '
+                f'lacks are ignored:\n{lines}',
+                logger='current', level=logging.WARNING)
         return diff
     if not strict:
         print_log(
             f'{head}: {LOAD_STRICT_KEY}=False, loading the matching '
-            'tensors only; the others keep their initialisation:\n  ' +
-            '\n  '.join(lines), logger='current', level=logging.WARNING)
+            f'tensors only; the others keep their initialisation: '
+            f'{diff.counts()}\n{lines}',
+            logger='current', level=logging.WARNING)
         return diff
     raise CheckpointMismatchError(
         f'{head}: the checkpoint does not fit the model, whose layers '
-        'would run with random weights.\n  ' + '\n  '.join(lines) +
+        f'would run with random weights: {diff.counts()}\n{lines}' +
         '\nGive the checkpoint that training with this config saved '
         '(work_dirs/<config>/epoch_N.pth or iter_N.pth). To start a '
         'detector or segmentor from a pretrained backbone, set '
@@ -155,7 +115,7 @@ class _StrictLoadMixin:
                         filename: str,
                         map_location: Union[str, Callable] = 'cpu',
                         strict: bool = False,
-                        revise_keys: list = [(r'^module\.', '')]) -> dict:
+                        revise_keys: Sequence = STRIP_WRAPPER) -> dict:
         """Load a checkpoint as mmengine's Runner does, refusing misfits.
 
         ``strict=True`` (mmengine's own flag) also refuses tensors the model
@@ -176,10 +136,7 @@ class _StrictLoadMixin:
         """
         checkpoint = _load_checkpoint(filename, map_location=map_location)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
-        if isinstance(model, BaseTTAModel):
-            model = model.module
+        model = unwrap_model(self.model)
         check_checkpoint_fits(model, checkpoint, filename,
                               self.cfg.get(LOAD_STRICT_KEY, True),
                               revise_keys)

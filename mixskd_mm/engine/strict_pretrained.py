@@ -26,9 +26,9 @@ from mmengine.runner.checkpoint import load_state_dict
 
 from mixskd_mm.checkpoint import (CLASSIFIER_PREFIX, KeyDiff,
                                   compare_state_dicts, is_counter, list_keys,
-                                  load_checkpoint_file, split_classifier,
-                                  split_prefix, state_dict_of,
-                                  strip_wrapper_prefix)
+                                  load_checkpoint_file, module_prefix,
+                                  split_classifier, split_prefix,
+                                  state_dict_of, strip_wrapper_prefix)
 
 __all__ = ['StrictPretrainedInit']
 
@@ -95,10 +95,8 @@ class StrictPretrainedInit:
             raise TypeError('StrictPretrained needs init_cfg.checkpoint, the '
                             'path of a backbone checkpoint, but got '
                             f'{checkpoint!r}')
-        if prefix is not None and not prefix.endswith('.'):
-            prefix += '.'
         self.checkpoint = checkpoint
-        self.prefix = prefix
+        self.prefix = None if prefix is None else module_prefix(prefix)
         self.map_location = map_location
         self.strict = strict
 

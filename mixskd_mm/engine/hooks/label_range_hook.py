@@ -5,7 +5,6 @@ from typing import List, Optional, Tuple
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.registry import HOOKS
 from mmengine.runner import BaseLoop
 from torch import nn
@@ -13,6 +12,7 @@ from torch import nn
 from ...datasets.batch_labels import check_instance_labels, check_seg_labels
 from ...datasets.coco_categories import check_coco_categories
 from ...datasets.label_range import check_class_labels
+from ...utils.model import unwrap_model
 
 __all__ = ['LabelRangeCheckHook']
 
@@ -67,8 +67,7 @@ class LabelRangeCheckHook(Hook):
         self._ignore_index = None
 
     def before_run(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) \
-            else runner.model
+        model = unwrap_model(runner.model)
         roi_head = getattr(model, 'roi_head', None)
         self._cls_classes = _num_classes(_heads(getattr(model, 'head', None)))
         self._box_classes = _num_classes(

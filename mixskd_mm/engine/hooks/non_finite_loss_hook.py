@@ -34,10 +34,11 @@ from typing import Dict, List, Optional
 import torch
 from mmengine.hooks import Hook, RuntimeInfoHook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 from mmengine.registry import HOOKS
 from mmengine.runner import EpochBasedTrainLoop
+
+from ...utils.model import unwrap_model
 
 __all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'likely_causes']
 
@@ -56,14 +57,10 @@ def _uses_fp16_loss_scaling(optim_wrapper) -> bool:
         and w.cast_dtype in (None, torch.float16) for w in wrappers)
 
 
-def _unwrap(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if is_model_wrapper(model) else model
-
-
 def _bad_temperatures(model: torch.nn.Module) -> List[str]:
     """``name=value`` for every numeric ``*temperature*`` attribute <= 0."""
     found = []
-    for prefix, module in _unwrap(model).named_modules():
+    for prefix, module in unwrap_model(model).named_modules():
         for key, value in vars(module).items():
             if 'temperature' in key.lower() and isinstance(
                     value, Number) and not value > 0:
@@ -75,7 +72,7 @@ def _bad_temperatures(model: torch.nn.Module) -> List[str]:
 
 def _zero_std(model: torch.nn.Module) -> bool:
     """Whether the data preprocessor normalises by a zero std."""
-    std = getattr(getattr(_unwrap(model), 'data_preprocessor', None), 'std',
+    std = getattr(getattr(unwrap_model(model), 'data_preprocessor', None), 'std',
                   None)
     return isinstance(std, torch.Tensor) and bool((std == 0).any())
 
@@ -93,7 +90,7 @@ def _non_finite_inputs(data_batch) -> bool:
 def _non_finite_buffers(model: torch.nn.Module) -> List[str]:
     """Names of floating-point buffers holding NaN or inf."""
     return [
-        name for name, buf in _unwrap(model).named_buffers()
+        name for name, buf in unwrap_model(model).named_buffers()
         if buf.is_floating_point() and not bool(torch.isfinite(buf).all())
     ]
 

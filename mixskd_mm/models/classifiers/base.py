@@ -1,5 +1,4 @@
 """What every distillation classifier of this package shares."""
-import math
 from typing import Dict, List, Optional, Set, Tuple
 
 import torch
@@ -8,52 +7,18 @@ from mmpretrain.models import ImageClassifier
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
+from ...utils.validate import check_number
 from ..data_preprocessors import MixSKDDataPreprocessor
 from ..losses.functional import check_head_loss
 from ..utils.mixing import MixBatch
 
 __all__ = ['DistillClassifier']
 
-# The parts of a classifier that a plain mmpretrain ImageClassifier has: the
-# deployable model. Everything else is training-only and dropped on export.
-DEPLOYABLE_PREFIXES = ('backbone.', 'neck.', 'head.')
-
-
-def check_temperature(value) -> float:
-    """``value`` as a float KD temperature, or an error naming the key.
-
-    Raises:
-        ValueError: Unless ``value`` is a finite number > 0 (T divides the
-            logits; 0 gives NaN losses, a negative T inverts the soft
-            targets).
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(
-            'model.temperature must be a finite number > 0, got '
-            f'{value!r} ({type(value).__name__})')
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(
-            f'model.temperature must be a finite number > 0, got {value!r}:'
-            ' the KD temperature T divides the logits (T = 0 gives NaN '
-            'losses, T < 0 inverts the soft targets)')
-    return float(value)
-
-
-def check_loss_weight(name: str, value) -> float:
-    """A loss weight as a float, or an error naming ``loss_weights.name``.
-
-    Raises:
-        ValueError: Unless ``value`` is a finite number >= 0.
-    """
-    key = f'model.loss_weights.{name}'
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f'{key} must be a finite number >= 0, got '
-                         f'{value!r} ({type(value).__name__})')
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(
-            f'{key} must be a finite number >= 0, got {value!r} (0 turns '
-            'the term off; a negative weight maximises the loss)')
-    return float(value)
+#: Why the KD temperature and the loss weights have their ranges.
+_TEMPERATURE_RANGE = ('the KD temperature T divides the logits (T = 0 gives '
+                      'NaN losses, T < 0 inverts the soft targets)')
+_WEIGHT_RANGE = ('0 turns the term off; a negative weight maximises the '
+                 'loss')
 
 
 class DistillClassifier(ImageClassifier):
@@ -62,8 +27,9 @@ class DistillClassifier(ImageClassifier):
     Subclasses implement :meth:`loss`. Prediction, ``extract_feat`` and the
     ``'tensor'`` mode are the parent's: only ``backbone``, ``neck`` and
     ``head`` are used, so a trained model predicts exactly what a plain
-    ``ImageClassifier`` with the same weights predicts, and
-    :meth:`deployable_state_dict` loads into one with ``strict=True``.
+    ``ImageClassifier`` with the same weights predicts, and its
+    ``backbone.*``, ``neck.*`` and ``head.*`` weights load into one with
+    ``strict=True``.
 
     Hyper-parameters are checked once, when the model is built: every
     loss weight (a known name, finite, >= 0), ``self.temperature``
@@ -102,8 +68,6 @@ class DistillClassifier(ImageClassifier):
 
     #: Loss term names and their default weights; subclasses override.
     DEFAULT_LOSS_WEIGHTS: Dict[str, float] = {}
-    #: Former weight names -> current ones, named in the unknown-name error.
-    RENAMED_LOSS_WEIGHTS: Dict[str, str] = {}
     #: ``MixSKDDataPreprocessor`` settings used when the config names none.
     DEFAULT_MIX: Dict[str, object] = dict(mix_mode='mixup')
     _temperature: Optional[float] = None
@@ -171,17 +135,14 @@ class DistillClassifier(ImageClassifier):
                             f'-> weight, got {type(given).__name__}')
         unknown = set(given or {}) - set(weights)
         if unknown:
-            renamed = ''.join(
-                f'; {old!r} is now {new!r}'
-                for old, new in self.RENAMED_LOSS_WEIGHTS.items()
-                if old in unknown and new in weights)
             raise KeyError(
                 f'Unknown loss weight(s) {sorted(unknown)} for '
-                f'{type(self).__name__}; valid names: {sorted(weights)}'
-                + renamed)
-        weights.update(
-            {k: check_loss_weight(k, v)
-             for k, v in (given or {}).items()})
+                f'{type(self).__name__}; valid names: {sorted(weights)}')
+        weights.update({
+            k: check_number(v, f'model.loss_weights.{k}', 0,
+                            why=_WEIGHT_RANGE)
+            for k, v in (given or {}).items()
+        })
         return weights
 
     @property
@@ -191,7 +152,9 @@ class DistillClassifier(ImageClassifier):
 
     @temperature.setter
     def temperature(self, value) -> None:
-        self._temperature = check_temperature(value)
+        self._temperature = check_number(
+            value, 'model.temperature', 0, low_open=True,
+            why=_TEMPERATURE_RANGE)
 
     def parts_trained_by(self) -> Dict[str, Set[str]]:
         """Training-only parts and the loss terms whose gradients train them.
@@ -282,11 +245,3 @@ class DistillClassifier(ImageClassifier):
     def weighted(self, name: str, value: Tensor) -> Tensor:
         """``value`` times the configured weight of the term ``name``."""
         return self.loss_weights[name] * value
-
-    def deployable_state_dict(self) -> Dict[str, Tensor]:
-        """The weights a plain ``ImageClassifier`` has, under its keys."""
-        return {
-            k: v
-            for k, v in self.state_dict().items()
-            if k.startswith(DEPLOYABLE_PREFIXES)
-        }

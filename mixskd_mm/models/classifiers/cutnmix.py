@@ -95,7 +95,6 @@ class CutnMixOnlineDistiller(DistillClassifier):
 
     DEFAULT_LOSS_WEIGHTS = dict(
         mix_ce=1.0, mutual_kd=1.0, feat_mutual=100.0, ensemble_kd=1.0)
-    RENAMED_LOSS_WEIGHTS = dict(ce='mix_ce')
     DEFAULT_MIX = dict(mix_mode='cutnmix', alpha=1.0, num_patches=3)
     #: ``feat_mutual`` default per ``feat_mode``.
     FEAT_WEIGHTS = dict(attention=100.0, mse=1.0)

@@ -66,7 +66,6 @@ class MixKDClassifier(DistillClassifier):
     """
 
     DEFAULT_LOSS_WEIGHTS = dict(mix_ce=0.1, kd=0.9)
-    RENAMED_LOSS_WEIGHTS = dict(ce='mix_ce')
     DEFAULT_MIX = dict(
         mix_mode='partial_mixup', alpha=1.0, mixed_fraction=0.1)
 

@@ -127,7 +127,6 @@ class MixSKDClassifier(DistillClassifier):
         teacher_kd=1.0,
         feat=1.0,
         adv=1.0)
-    RENAMED_LOSS_WEIGHTS = dict(teacher_ce='teacher_mix_ce')
 
     def __init__(self,
                  backbone: dict,

@@ -1,5 +1,4 @@
 """The data preprocessor that mixes training batches for distillation."""
-import math
 from typing import Optional
 
 import numpy as np
@@ -8,7 +7,9 @@ from mmengine.dist import get_rank
 from mmpretrain.models.utils import ClsDataPreprocessor
 from mmpretrain.registry import MODELS
 
-from ..utils.mixing import (MixBatch, draw_cutmix, draw_cutnmix, draw_mixup,
+from ...utils.validate import check_number
+from ..utils.mixing import (MixBatch, check_mixed_fraction, check_num_patches,
+                            draw_cutmix, draw_cutnmix, draw_mixup,
                             draw_partial_mixup)
 
 __all__ = [
@@ -32,8 +33,7 @@ class MixSKDDataPreprocessor(ClsDataPreprocessor):
          'data_samples': samples,    # with gt_label, untouched
          'mix': MixBatch(mixed,      # (N, C, H, W) mixed images
                          lam,        # (N, ) weight of each sample itself
-                         index,      # (N, ) partner of each sample
-                         mode)}
+                         index)}     # (N, ) partner of each sample
 
     Nothing about the draw is kept on the module. In evaluation it returns
     ``inputs`` and ``data_samples`` only, exactly as ``ClsDataPreprocessor``.
@@ -130,11 +130,6 @@ class MixSKDDataPreprocessor(ClsDataPreprocessor):
         return data
 
 
-def _is_number(value) -> bool:
-    return (isinstance(value, (int, float, np.number))
-            and not isinstance(value, (bool, np.bool_)))
-
-
 def check_mix_settings(mix_mode, alpha, num_patches, mixed_fraction,
                        sample_with_replacement, seed, channels_last) -> None:
     """Refuse mixing settings that cannot draw, naming the key and range.
@@ -149,23 +144,11 @@ def check_mix_settings(mix_mode, alpha, num_patches, mixed_fraction,
     if mix_mode not in MIX_MODES:
         raise ValueError(
             f'{key}.mix_mode must be one of {MIX_MODES}, got {mix_mode!r}')
-    if not _is_number(alpha) or not math.isfinite(alpha) or alpha <= 0:
-        raise ValueError(
-            f'{key}.alpha must be a finite number > 0 (lambda ~ Beta(alpha, '
-            f'alpha)), got {alpha!r}')
-    if (not isinstance(num_patches, (int, np.integer))
-            or isinstance(num_patches, bool) or num_patches < 1):
-        raise ValueError(
-            f'{key}.num_patches must be an int >= 1, got {num_patches!r}')
-    if (not _is_number(mixed_fraction) or not math.isfinite(mixed_fraction)
-            or not 0 <= mixed_fraction <= 1):
-        raise ValueError(
-            f'{key}.mixed_fraction is a fraction of the batch: it must be in '
-            f'[0, 1], got {mixed_fraction!r}')
-    if seed is not None and (not isinstance(seed, (int, np.integer))
-                             or isinstance(seed, bool) or seed < 0):
-        raise ValueError(
-            f'{key}.seed must be an int >= 0 or None, got {seed!r}')
+    check_number(alpha, f'{key}.alpha', 0, low_open=True,
+                 why='lambda ~ Beta(alpha, alpha)')
+    check_num_patches(num_patches, f'{key}.num_patches')
+    check_mixed_fraction(mixed_fraction, f'{key}.mixed_fraction')
+    check_number(seed, f'{key}.seed', 0, integer=True, allow_none=True)
     for name, flag in (('sample_with_replacement', sample_with_replacement),
                        ('channels_last', channels_last)):
         if not isinstance(flag, (bool, np.bool_)):

@@ -19,10 +19,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ...utils.validate import check_number
+
 __all__ = [
-    'MixBatch', 'sample_permutation', 'sample_beta', 'mixup_images',
-    'interpolate', 'random_box', 'paste_boxes', 'draw_mixup', 'draw_cutmix',
-    'draw_cutnmix', 'draw_partial_mixup', 'unbiased_round'
+    'MixBatch', 'sample_beta', 'interpolate', 'random_box', 'paste_boxes',
+    'draw_mixup', 'draw_cutmix', 'draw_cutnmix', 'draw_partial_mixup',
+    'unbiased_round', 'check_num_patches', 'check_mixed_fraction'
 ]
 
 
@@ -36,22 +38,29 @@ class MixBatch:
             itself in ``mixed[i]`` (1 means unmixed).
         index (Tensor): Long tensor of shape (N, ): the partner of sample
             ``i``, a permutation of ``range(N)``.
-        mode (str): Which draw made it ('mixup', 'cutmix', 'cutnmix' or
-            'partial_mixup').
     """
     mixed: Tensor
     lam: Tensor
     index: Tensor
-    mode: str = 'mixup'
 
 
-def sample_permutation(n: int, rng: np.random.Generator) -> np.ndarray:
-    """A random permutation of ``range(n)``: the partner of each sample.
+def _partners(n: int, rng: np.random.Generator, device) -> Tensor:
+    """The partner of each sample: a random permutation of ``range(n)``.
 
     Pairs are formed by shuffling the batch, as in the authors' code
     (``torch.randperm``), not by splitting it into halves.
     """
-    return rng.permutation(n)
+    return torch.as_tensor(rng.permutation(n), device=device)
+
+
+def check_num_patches(value, key: str = 'num_patches') -> int:
+    """The number of boxes Cut^nMix pastes: an int >= 1."""
+    return check_number(value, key, 1, integer=True)
+
+
+def check_mixed_fraction(value, key: str = 'mixed_fraction') -> float:
+    """The fraction of a batch that partial mixup mixes: in [0, 1]."""
+    return check_number(value, key, 0, 1, why='a fraction of the batch')
 
 
 def sample_beta(alpha: float, rng: np.random.Generator, size=None):
@@ -83,11 +92,6 @@ def interpolate(t: Tensor, lam: Tensor, index: Tensor) -> Tensor:
     """
     w = _per_sample(lam, t)
     return w * t + (1 - w) * t[index]
-
-
-def mixup_images(x: Tensor, lam: Tensor, index: Tensor) -> Tensor:
-    """Blend each image with its partner (Zhang et al., 2018)."""
-    return interpolate(x, lam, index)
 
 
 def random_box(height: int, width: int, area_ratio: float,
@@ -148,21 +152,21 @@ def draw_mixup(x: Tensor, alpha: float,
     """
     n = x.size(0)
     lam = _full(n, sample_beta(alpha, rng), x.device)
-    index = torch.as_tensor(sample_permutation(n, rng), device=x.device)
-    return MixBatch(mixup_images(x, lam, index), lam, index, 'mixup')
+    index = _partners(n, rng, x.device)
+    # Mixup (Zhang et al., 2018) blends each image with its partner.
+    return MixBatch(interpolate(x, lam, index), lam, index)
 
 
 def draw_cutmix(x: Tensor, alpha: float,
                 rng: np.random.Generator) -> MixBatch:
     """CutMix: paste one box of the partner; lambda from the box's area."""
-    return draw_cutnmix(x, alpha, 1, rng, mode='cutmix')
+    return draw_cutnmix(x, alpha, 1, rng)
 
 
 def draw_cutnmix(x: Tensor,
                  alpha: float,
                  num_patches: int,
-                 rng: np.random.Generator,
-                 mode: str = 'cutnmix') -> MixBatch:
+                 rng: np.random.Generator) -> MixBatch:
     """Cut^nMix: paste ``num_patches`` boxes of the partner.
 
     Lambda ~ Beta(alpha, alpha) sets the target pasted area ``1 - lambda``,
@@ -176,17 +180,16 @@ def draw_cutnmix(x: Tensor,
         :class:`~mixskd_mm.models.classifiers.CutnMixOnlineDistiller` and
         ``docs/methods.md``.
     """
-    if num_patches < 1:
-        raise ValueError(f'num_patches must be >= 1, got {num_patches}')
+    num_patches = check_num_patches(num_patches)
     n, (h, w) = x.size(0), x.shape[-2:]
     target = 1.0 - float(sample_beta(alpha, rng))
-    index = torch.as_tensor(sample_permutation(n, rng), device=x.device)
+    index = _partners(n, rng, x.device)
     boxes = [
         random_box(h, w, target / num_patches, rng)
         for _ in range(num_patches)
     ]
     mixed, lam = paste_boxes(x, index, boxes)
-    return MixBatch(mixed, _full(n, lam, x.device), index, mode)
+    return MixBatch(mixed, _full(n, lam, x.device), index)
 
 
 def unbiased_round(value: float, rng: np.random.Generator) -> int:
@@ -226,9 +229,7 @@ def draw_partial_mixup(x: Tensor,
             replacement, so that many more samples stay mixed than asked
             (about 41% instead of 10% for N = 64). Defaults to False.
     """
-    if not 0.0 <= mixed_fraction <= 1.0:
-        raise ValueError(
-            f'mixed_fraction must be in [0, 1], got {mixed_fraction}')
+    mixed_fraction = check_mixed_fraction(mixed_fraction)
     n = x.size(0)
     lam = np.asarray(sample_beta(alpha, rng, size=n), dtype=np.float64)
     if with_replacement:
@@ -238,6 +239,5 @@ def draw_partial_mixup(x: Tensor,
         unmixed = rng.permutation(n)[num_mixed:]
     lam[unmixed] = 1.0
     lam_t = torch.as_tensor(lam, dtype=torch.float32, device=x.device)
-    index = torch.as_tensor(sample_permutation(n, rng), device=x.device)
-    return MixBatch(
-        mixup_images(x, lam_t, index), lam_t, index, 'partial_mixup')
+    index = _partners(n, rng, x.device)
+    return MixBatch(interpolate(x, lam_t, index), lam_t, index)
