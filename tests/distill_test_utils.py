@@ -1,11 +1,13 @@
-"""Helpers for the FRSKD, Cut^nMix, MIX-KD, KD and mixed-baseline tests.
+"""Helpers for the distillation tests: tiny models, batches, recipes.
 
-Not a test module. The tests import it with ``sys.path`` pointed at this
-folder (pytest runs with ``--import-mode=importlib``).
+Not a test module: pyproject.toml puts ``tests/`` on ``sys.path``
+(pytest runs with ``--import-mode=importlib``), so tests write
+``import distill_test_utils as dtu``.
 """
 import copy
+import math
 import os.path as osp
-from typing import Dict, List, Optional, Set
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import torch
 from mmengine.config import Config
@@ -15,9 +17,17 @@ from mmpretrain.structures import DataSample
 
 import mixskd_mm  # noqa: F401  (registers the models)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT  # noqa: F401  (kept for importers; tests use repo)
+
 NUM_CLASSES = 5
 NORM = dict(mean=[127.5] * 3, std=[64.] * 3)
+#: Methods whose branches or self-teacher read every backbone stage.
+MULTI_STAGE = ('MixSKDClassifier', 'FRSKDClassifier')
+#: Methods with a frozen, pre-trained teacher (``model.teacher``).
+TEACHER_STUDENT = ('KDClassifier', 'MixKDClassifier')
+#: What a method recipe shares with the MixSKD (or baseline) recipe.
+SCHEDULE_KEYS = ('optim_wrapper', 'param_scheduler', 'train_cfg',
+                 'train_dataloader')
 
 
 def tiny_backbone(out_indices=(3, )) -> dict:
@@ -32,6 +42,48 @@ def tiny_backbone(out_indices=(3, )) -> dict:
 def tiny_head(in_channels: int = 64, num_classes: int = NUM_CLASSES) -> dict:
     return dict(
         type='LinearClsHead', num_classes=num_classes, in_channels=in_channels)
+
+
+def tiny_mixskd(depth: int = 18,
+                base_channels: int = 8,
+                stem_channels: Optional[int] = None,
+                branch_depth: str = 'light',
+                **overrides) -> dict:
+    """A ``MixSKDClassifier`` on a ResNet_CIFAR that returns all 4 stages.
+
+    The last stage has ``8 * base_channels`` channels (4 times that for a
+    Bottleneck depth, >= 50); ``stem_channels`` is the backbone's default
+    (64) unless given. ``overrides`` replace top-level keys.
+    """
+    backbone = dict(type='ResNet_CIFAR', depth=depth,
+                    base_channels=base_channels, out_indices=(0, 1, 2, 3))
+    if stem_channels is not None:
+        backbone['stem_channels'] = stem_channels
+    last = base_channels * 8 * (4 if depth >= 50 else 1)
+    cfg = dict(
+        type='MixSKDClassifier',
+        backbone=backbone,
+        head=tiny_head(in_channels=last),
+        branch_depth=branch_depth,
+        data_preprocessor=dict(
+            type='MixSKDDataPreprocessor', alpha=1.0, seed=0, **NORM))
+    cfg.update(overrides)
+    return cfg
+
+
+def method_config(kind: str, teacher: Optional[dict] = None,
+                  **kwargs) -> dict:
+    """The smallest config of method ``kind`` (a classifier type name).
+
+    A tiny backbone (all stages for :data:`MULTI_STAGE` methods) and head;
+    :data:`TEACHER_STUDENT` methods get ``teacher`` (``dict(config,
+    checkpoint)``). ``kwargs`` are further top-level keys.
+    """
+    stages = (0, 1, 2, 3) if kind in MULTI_STAGE else (3, )
+    if kind in TEACHER_STUDENT:
+        kwargs['teacher'] = teacher
+    return dict(type=kind, backbone=tiny_backbone(stages), head=tiny_head(),
+                **kwargs)
 
 
 def plain_classifier(backbone: dict,
@@ -53,8 +105,12 @@ def build(cfg: dict, seed: int = 0):
     return model
 
 
-def batch(n: int = 4, size: int = 16, seed: int = 0) -> dict:
-    """A raw data batch as a dataloader gives it: uint8 images, labels."""
+def batch(n: int = 4,
+          size: int = 16,
+          seed: int = 0,
+          num_classes: int = NUM_CLASSES) -> dict:
+    """A raw data batch as a dataloader gives it: ``n`` uint8 images of
+    ``(3, size, size)``, sample ``i`` labelled ``i % num_classes``."""
     g = torch.Generator().manual_seed(seed)
     return dict(
         inputs=[
@@ -63,7 +119,7 @@ def batch(n: int = 4, size: int = 16, seed: int = 0) -> dict:
             for _ in range(n)
         ],
         data_samples=[
-            DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
+            DataSample().set_gt_label(i % num_classes) for i in range(n)
         ])
 
 
@@ -122,9 +178,51 @@ def recipe(name: str) -> Config:
     return cfg
 
 
+def teacher_spec(path) -> Tuple[dict, dict]:
+    """Save a tiny teacher at ``path`` (:func:`save_teacher`).
+
+    Returns:
+        tuple: ``dict(config, checkpoint)`` for ``model.teacher``, and what
+        :func:`save_teacher` returned.
+    """
+    saved = save_teacher(path)
+    return dict(config=saved['config'], checkpoint=str(path)), saved
+
+
+def recipe_pair(method: str, dataset: str,
+                reference: str = 'mixskd') -> Tuple[Config, Config]:
+    """The shipped ``configs/<method>_<arch>_<dataset>.py`` and the same of
+    ``reference``: ResNet-18 for ``cifar100``, ResNet-50 for ``imagenet``."""
+    arch = 'r18' if dataset == 'cifar100' else 'r50'
+    return tuple(
+        Config.fromfile(osp.join(ROOT, 'configs', f'{name}_{arch}_'
+                                 f'{dataset}.py'))
+        for name in (method, reference))
+
+
+def assert_same_schedule(cfg: Config, ref: Config):
+    """``cfg`` trains with ``ref``'s optimizer, schedule and train data."""
+    for key in SCHEDULE_KEYS:
+        assert cfg[key] == ref[key], key
+
+
+def assert_finite_terms(logs: Iterable[Dict[str, float]],
+                        terms: Optional[Set[str]] = None):
+    """Every log is finite and has (at least, beside ``loss``) ``terms``."""
+    for log in logs:
+        if terms is not None:
+            assert terms < set(log), sorted(log)
+        assert all(math.isfinite(v) for v in log.values()), log
+
+
 def with_tiny_teacher(cfg: Config, teacher: dict, path) -> Config:
     cfg.model.teacher = dict(config=teacher['config'], checkpoint=str(path))
     return cfg
+
+
+def recipe_with_tiny_teacher(name: str, path) -> Config:
+    """:func:`recipe` ``name`` with a tiny teacher saved at ``path``."""
+    return with_tiny_teacher(recipe(name), save_teacher(path), path)
 
 
 def train_steps(cfg: Config,

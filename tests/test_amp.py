@@ -1,13 +1,12 @@
 """A MixSKD training step under CPU bf16 AMP (CPUAmpOptimWrapper)."""
 import pytest
 import torch
-from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mixskd_mm  # noqa: F401
 from mixskd_mm.engine import CPUAmpOptimWrapper
 
-NUM_CLASSES = 5
+import distill_test_utils as dtu
+
 TERMS = {
     'loss', 'loss_ce', 'loss_mix_ce', 'loss_teacher_mix_ce', 'loss_mutual_kd',
     'loss_teacher_kd', 'loss_feat'
@@ -15,40 +14,9 @@ TERMS = {
 
 
 def tiny_mixskd(**overrides):
-    cfg = dict(
-        type='MixSKDClassifier',
-        backbone=dict(
-            type='ResNet_CIFAR',
-            depth=18,
-            base_channels=4,
-            stem_channels=4,
-            out_indices=(0, 1, 2, 3)),
-        head=dict(
-            type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=32),
-        branch_depth='light',
-        data_preprocessor=dict(
-            type='MixSKDDataPreprocessor',
-            alpha=1.0,
-            seed=0,
-            mean=[127.5] * 3,
-            std=[64.] * 3))
-    cfg.update(overrides)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def batch(n=4, size=16):
-    g = torch.Generator().manual_seed(0)
-    return dict(
-        inputs=[
-            torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                          generator=g) for _ in range(n)
-        ],
-        data_samples=[
-            DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
-        ])
+    """MixSKD on a ResNet_CIFAR-18 with 4 base and stem channels."""
+    return dtu.build(
+        dtu.tiny_mixskd(base_channels=4, stem_channels=4, **overrides))
 
 
 @pytest.mark.parametrize('with_cp', [False, 'all'])
@@ -60,7 +28,7 @@ def test_bf16_mixskd_step_has_finite_terms(with_cp):
         lambda m, i, out: head_dtypes.append(out.dtype))
     wrapper = CPUAmpOptimWrapper(
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
-    log_vars = model.train_step(batch(), wrapper)
+    log_vars = model.train_step(dtu.batch(), wrapper)
     # The forward really ran in bfloat16 autocast.
     assert head_dtypes and set(head_dtypes) == {torch.bfloat16}
     assert set(log_vars) == TERMS
@@ -82,7 +50,7 @@ def test_bf16_mixskd_step_has_finite_terms(with_cp):
 def test_bf16_loss_close_to_fp32():
     """Every term is computed in float32 from bf16 activations."""
     model = tiny_mixskd()
-    data = model.data_preprocessor(batch(), True)
+    data = model.data_preprocessor(dtu.batch(), True)
     fp32 = model(**data, mode='loss')
     with torch.autocast('cpu', dtype=torch.bfloat16):
         bf16 = model(**data, mode='loss')

@@ -1,6 +1,5 @@
 """tools/benchmark.py: the table, the JSON figures and the CPU memory measure
 (figures and their relations, never timings)."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -9,15 +8,11 @@ import torch
 
 from mixskd_mm.engine.memory import LiveTensorBytes
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT, import_tool
 
 
 def load_benchmark():
-    spec = importlib.util.spec_from_file_location(
-        'benchmark_tool', osp.join(ROOT, 'tools', 'benchmark.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_tool('benchmark')
 
 
 @pytest.fixture(scope='module')

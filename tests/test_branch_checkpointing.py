@@ -12,61 +12,29 @@ import pytest
 import torch
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mixskd_mm  # noqa: F401
 from mixskd_mm.models.utils.checkpointing import (checkpointed_blocks,
                                                   enable_checkpointing,
                                                   frozen_running_stats)
 
-NUM_CLASSES = 5
+import distill_test_utils as dtu
 
 
 def tiny_cfg(depth: int) -> dict:
     """ResNet_CIFAR-18 (BasicBlock) or -50 (Bottleneck), 4 base channels."""
-    last = 4 * 8 * (4 if depth >= 50 else 1)
-    return dict(
-        type='MixSKDClassifier',
-        backbone=dict(
-            type='ResNet_CIFAR',
-            depth=depth,
-            base_channels=4,
-            stem_channels=4,
-            out_indices=(0, 1, 2, 3)),
-        head=dict(
-            type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=last),
-        branch_depth='full',
-        data_preprocessor=dict(
-            type='MixSKDDataPreprocessor',
-            alpha=1.0,
-            seed=0,
-            mean=[127.5] * 3,
-            std=[64.] * 3))
+    return dtu.tiny_mixskd(depth=depth, base_channels=4, stem_channels=4,
+                           branch_depth='full')
 
 
 def build(depth: int, with_cp):
-    torch.manual_seed(0)
-    model = MODELS.build(dict(tiny_cfg(depth), with_cp=with_cp))
-    model.init_weights()
-    return model
-
-
-def batch(n=4, size=16, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return dict(
-        inputs=[
-            torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                          generator=g) for _ in range(n)
-        ],
-        data_samples=[
-            DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
-        ])
+    return dtu.build(dict(tiny_cfg(depth), with_cp=with_cp))
 
 
 def loss_and_grads(model):
     """Loss terms, gradients and the number of tensors saved for backward.
     """
-    data = model.data_preprocessor(batch(), True)
+    data = model.data_preprocessor(dtu.batch(), True)
     saved = []
 
     def pack(t):
@@ -122,7 +90,7 @@ def test_train_steps_keep_parameters_identical():
         wrapper = OptimWrapper(
             torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9))
         for seed in range(2):
-            model.train_step(batch(seed=seed), wrapper)
+            model.train_step(dtu.batch(seed=seed), wrapper)
     sd_p, sd_c = (m.state_dict() for m in models)
     for name in sd_p:
         assert torch.equal(sd_p[name], sd_c[name]), name

@@ -1,20 +1,17 @@
 """tools/check_env.py reports this CPU machine's stack and breaks loudly."""
-import importlib.util
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / 'tools' / 'check_env.py'
+from fatbin_utils import elf, fatbin
+from repo import TOOLS, import_tool
+
+SCRIPT = TOOLS / 'check_env.py'
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location('check_env', SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_tool('check_env')
 
 
 def _run(*args, pythonpath=None):
@@ -153,8 +150,6 @@ def test_visible_gpu_without_kernels_is_a_problem_with_the_arch_list():
 def test_kernel_archs_read_from_the_mmcv_shared_object(tmp_path,
                                                       monkeypatch):
     from mixskd_mm.ops import cuda_archs
-    sys.path.insert(0, str(ROOT / 'tests'))
-    from fatbin_utils import elf, fatbin
     so = tmp_path / '_ext.so'
     so.write_bytes(elf([(b'.nv_fatbin', fatbin([(2, 90, b'c')]))]))
     monkeypatch.setattr(cuda_archs, 'mmcv_ext_path', lambda: str(so))

@@ -10,7 +10,6 @@ part-way with EFBIG.
 import os.path as osp
 import resource
 import shutil
-import sys
 from types import SimpleNamespace
 
 import pytest
@@ -19,8 +18,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 from mixskd_mm.engine import SafeCheckpointHook, use_safe_checkpoint_hook
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import tiny_train_project as tiny  # noqa: E402
+import tiny_train_project as tiny
 
 LIMIT = 300 * 1024
 

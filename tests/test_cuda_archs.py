@@ -5,17 +5,13 @@ writes (checked against an ``nvcc -gencode`` build for sm_80/sm_90 with
 PTX 90 and against torch's libtorch_cuda.so, whose list held all of
 ``torch.cuda.get_arch_list()``), so no toolkit or GPU is needed.
 """
-import os.path as osp
-import sys
-
 import pytest
 
 from mixskd_mm.ops import mmcv_has_cuda_kernels
 from mixskd_mm.ops.cuda_archs import (fatbin_entries, kernel_archs,
                                       mmcv_ext_path, ptx_archs)
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from fatbin_utils import elf, fatbin  # noqa: E402
+from fatbin_utils import elf, fatbin
 
 
 def test_cubins_and_ptx_of_several_containers(tmp_path):

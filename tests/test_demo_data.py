@@ -4,7 +4,6 @@ The sets are loaded with the real mmpretrain / mmdet / mmseg dataset
 classes and pipelines and scored with the real metrics.
 """
 import filecmp
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -24,7 +23,7 @@ from mixskd_mm.demo import (CLS_CLASSES, DET_CLASSES, SEG_CLASSES, SHAPES,
                             write_classification_set, write_coco_detection_set,
                             write_demo_data, write_voc_segmentation_set)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import import_tool
 
 
 @pytest.fixture(scope='module')
@@ -531,10 +530,7 @@ def test_overwrite(tmp_path):
 
 # ------------------------------------------------------------------- CLI
 def test_cli(tmp_path, capsys):
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(REPO, 'tools', 'make_demo_data.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = import_tool('make_demo_data')
     out = tmp_path / 'demo'
     result = cli.main([
         '--out',

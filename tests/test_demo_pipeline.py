@@ -12,7 +12,7 @@ from mixskd_mm.demo.report import differences, format_table, loss_terms
 from mixskd_mm.demo.runs import EMPTY_DETECTIONS, metric_of_run
 from mixskd_mm.demo.stats import paired_difference, summarize
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
 
 
 def run_demo(work, data, *extra):

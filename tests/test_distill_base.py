@@ -1,8 +1,6 @@
 """DistillClassifier: default preprocessors and the mixing check, for every
 method."""
 import copy
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -11,11 +9,8 @@ from mmpretrain.registry import MODELS
 import mixskd_mm  # noqa: F401
 from mixskd_mm.models.data_preprocessors import MixSKDDataPreprocessor
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
+import distill_test_utils as dtu
 
-BACKBONE = dict(type='ResNet_CIFAR', depth=18, base_channels=8)
-HEAD = dict(type='LinearClsHead', num_classes=5, in_channels=64)
 # Never loaded: the preprocessor is checked before the teacher is built.
 TEACHER = dict(config=dict(type='ImageClassifier'), checkpoint='none.pth')
 MIX = dict(type='MixSKDDataPreprocessor')
@@ -23,12 +18,7 @@ PLAIN = dict(type='ClsDataPreprocessor')
 
 
 def cfg(kind, **kwargs):
-    backbone = dict(BACKBONE)
-    if kind in ('MixSKDClassifier', 'FRSKDClassifier'):
-        backbone['out_indices'] = (0, 1, 2, 3)
-    if kind in ('KDClassifier', 'MixKDClassifier'):
-        kwargs['teacher'] = TEACHER
-    return dict(type=kind, backbone=backbone, head=HEAD, **kwargs)
+    return dtu.method_config(kind, TEACHER, **kwargs)
 
 
 @pytest.mark.parametrize('kind,kwargs', [
@@ -80,7 +70,8 @@ ALL_KINDS = [('MixSKDClassifier', {}), ('CutnMixOnlineDistiller', {}),
 
 @pytest.mark.parametrize('kind,kwargs', ALL_KINDS)
 def test_a_head_loss_the_terms_cannot_honour_is_refused(kind, kwargs):
-    head = dict(HEAD, loss=dict(type='CrossEntropyLoss', use_soft=True))
+    head = dict(dtu.tiny_head(),
+                loss=dict(type='CrossEntropyLoss', use_soft=True))
     with pytest.raises(ValueError, match=f'{kind} cannot honour '
                        r'model\.head\.loss=CrossEntropyLoss: use_soft'):
         MODELS.build(dict(cfg(kind, **kwargs), head=head))
@@ -104,16 +95,14 @@ def test_every_supervised_term_goes_through_the_head_loss(
     teacher and peer heads included), and nothing else."""
     base = cfg(kind, **kwargs)
     if 'teacher' in base:
-        saved = dtu.save_teacher(tmp_path / 't.pth')
-        base['teacher'] = dict(config=saved['config'],
-                               checkpoint=str(tmp_path / 't.pth'))
+        base['teacher'] = dtu.teacher_spec(tmp_path / 't.pth')[0]
     pre = dict(mean=[127.5] * 3, std=[64.] * 3)
     if kind != 'KDClassifier' and kwargs.get('train_on') != 'original':
         pre.update(type='MixSKDDataPreprocessor', seed=0)
     base['data_preprocessor'] = pre
     heavy = copy.deepcopy(base)
-    heavy['head'] = dict(HEAD, loss=dict(type='CrossEntropyLoss',
-                                         loss_weight=3.0))
+    heavy['head'] = dict(dtu.tiny_head(),
+                         loss=dict(type='CrossEntropyLoss', loss_weight=3.0))
     ref = dtu.losses_of(dtu.build(base), dtu.batch())
     got = dtu.losses_of(dtu.build(heavy), dtu.batch())
     terms = set(CE_TERMS[kind])

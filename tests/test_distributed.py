@@ -1,6 +1,4 @@
 """Tests of mixskd_mm.engine.distributed: CPU (gloo) set-up and teardown."""
-import socket
-
 import pytest
 import torch
 import torch.distributed as dist
@@ -12,6 +10,8 @@ import mixskd_mm  # noqa: F401
 from mixskd_mm.engine.distributed import (distributed_run,
                                           setup_cpu_distributed,
                                           teardown_distributed)
+
+from downstream_utils import free_port
 
 
 def _cfg(**kwargs):
@@ -48,18 +48,12 @@ def test_setup_cpu_distributed_names_missing_torchrun_env(monkeypatch):
         setup_cpu_distributed(_cfg(launcher='pytorch'))
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def torchrun_env(monkeypatch):
     """A one-process torchrun environment; destroys the group afterwards."""
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     env = dict(RANK='0', LOCAL_RANK='0', WORLD_SIZE='1',
-               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(_free_port()))
+               MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()))
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     yield

@@ -9,19 +9,18 @@ import math
 import os
 import os.path as osp
 import subprocess
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import downstream_utils as du  # noqa: E402
+from mixskd_mm.checkpoint import export_backbone
 
-from mixskd_mm.checkpoint import export_backbone  # noqa: E402
+import downstream_utils as du
+from repo import ROOT
 
-DIST_TRAIN = osp.join(du.REPO_ROOT, 'tools', 'dist_train.sh')
+DIST_TRAIN = osp.join(ROOT, 'tools', 'dist_train.sh')
 
 
 def _exported(root, depth):
@@ -51,7 +50,7 @@ def r50(tmp_path_factory):
     for method in ('mixskd', 'baseline'):
         name = f'{method}_r50_imagenet'
         model_cfg = Config.fromfile(
-            osp.join(du.REPO_ROOT, 'configs', f'{name}.py')).model.to_dict()
+            osp.join(ROOT, 'configs', f'{name}.py')).model.to_dict()
         train = du.save_training_checkpoint(
             root / f'{name}.pth', model_cfg, ema=True)
         exported = str(root / f'{name}_backbone.pth')
@@ -222,7 +221,7 @@ def test_dist_train_two_cpu_processes(r18, coco, tmp_path):
     result = subprocess.run(
         ['bash', DIST_TRAIN, du.DET_CONFIG, '2', '--cfg-options'] +
         du.to_cli(options),
-        cwd=du.REPO_ROOT,
+        cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,

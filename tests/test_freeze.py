@@ -10,8 +10,6 @@ decay, Nesterov momentum) through an mmengine ``OptimWrapper``, also under
 DDP with ``find_unused_parameters=False``.
 """
 import copy
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -20,20 +18,13 @@ from mmengine.model import MMDistributedDataParallel
 from mmengine.optim import build_optim_wrapper
 from mmpretrain.registry import MODELS
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
+import distill_test_utils as dtu
 
 CIFAR_SCRIPT = dict(mix_ce=0, teacher_mix_ce=0)
 OPTIM = dict(
     optimizer=dict(
         type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4, nesterov=True))
-MIXSKD = dict(
-    type='MixSKDClassifier',
-    backbone=dtu.tiny_backbone(out_indices=(0, 1, 2, 3)),
-    head=dtu.tiny_head(),
-    branch_depth='light',
-    data_preprocessor=dict(
-        type='MixSKDDataPreprocessor', alpha=1.0, seed=0, **dtu.NORM))
+MIXSKD = dtu.tiny_mixskd()
 CUTNMIX = dict(
     type='CutnMixOnlineDistiller',
     backbone=dtu.tiny_backbone(),

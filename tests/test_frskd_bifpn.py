@@ -8,20 +8,17 @@ every returned map. The FRSKD loss is then re-computed term by term from
 section 2.2 (``utils.py::train``, ``distill_loss/AT.py``, ``KD.py``).
 """
 import math
-import os.path as osp
-import sys
 
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
-
-from mixskd_mm.models.necks import FRSKDBiFPN  # noqa: E402
-from mixskd_mm.models.necks.bifpn import (same_max_pool,  # noqa: E402
+from mixskd_mm.models.necks import FRSKDBiFPN
+from mixskd_mm.models.necks.bifpn import (same_max_pool,
                                           upsample_to)
+
+import distill_test_utils as dtu
 
 TINY = dict(
     type='FRSKDClassifier',

@@ -10,7 +10,8 @@ import os.path as osp
 import subprocess
 import sys
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
+
 STEPS = ['check_env', 'ops', 'benchmark_r18', 'benchmark_r50', 'demo_data',
          'dist_train', 'export', 'faster_rcnn']
 

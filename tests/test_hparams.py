@@ -11,11 +11,9 @@ from mmpretrain.registry import MODELS
 import mixskd_mm  # noqa: F401
 from mixskd_mm.utils.validate import check_number
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
+import distill_test_utils as dtu
+from repo import ROOT
 
-BACKBONE = dict(type='ResNet_CIFAR', depth=18, base_channels=8)
-HEAD = dict(type='LinearClsHead', num_classes=5, in_channels=64)
 WITH_T = ['MixSKDClassifier', 'FRSKDClassifier', 'CutnMixOnlineDistiller',
           'KDClassifier']
 ALL = WITH_T + ['MixKDClassifier']
@@ -26,18 +24,7 @@ WEIGHT = dict(MixSKDClassifier='teacher_mix_ce', FRSKDClassifier='at',
 
 @pytest.fixture(scope='module')
 def teacher(tmp_path_factory):
-    path = tmp_path_factory.mktemp('t') / 'teacher.pth'
-    saved = dtu.save_teacher(path)
-    return dict(config=saved['config'], checkpoint=str(path))
-
-
-def cfg(kind, teacher, **kwargs):
-    backbone = dict(BACKBONE)
-    if kind in ('MixSKDClassifier', 'FRSKDClassifier'):
-        backbone['out_indices'] = (0, 1, 2, 3)
-    if kind in ('KDClassifier', 'MixKDClassifier'):
-        kwargs['teacher'] = teacher
-    return dict(type=kind, backbone=backbone, head=HEAD, **kwargs)
+    return dtu.teacher_spec(tmp_path_factory.mktemp('t') / 'teacher.pth')[0]
 
 
 @pytest.mark.parametrize('kind', WITH_T)
@@ -46,7 +33,7 @@ def test_temperature_is_refused_naming_the_key(kind, bad, teacher):
     with pytest.raises(ValueError,
                        match=r'model\.temperature must be a finite number '
                        '> 0'):
-        MODELS.build(cfg(kind, teacher, temperature=bad))
+        MODELS.build(dtu.method_config(kind, teacher, temperature=bad))
 
 
 @pytest.mark.parametrize('kind', WITH_T)
@@ -55,12 +42,12 @@ def test_non_numbers_are_refused_as_temperature(kind, bad, teacher):
     with pytest.raises(ValueError,
                        match=r'model\.temperature must be a finite number '
                        '> 0'):
-        MODELS.build(cfg(kind, teacher, temperature=bad))
+        MODELS.build(dtu.method_config(kind, teacher, temperature=bad))
 
 
 @pytest.mark.parametrize('kind', WITH_T)
 def test_a_good_temperature_is_kept_as_float(kind, teacher):
-    model = MODELS.build(cfg(kind, teacher, temperature=2))
+    model = MODELS.build(dtu.method_config(kind, teacher, temperature=2))
     assert model.temperature == 2.0 and isinstance(model.temperature, float)
     with pytest.raises(ValueError, match='model.temperature'):
         model.temperature = 0  # assigning checks too
@@ -73,19 +60,22 @@ def test_loss_weights_are_refused_naming_the_term(kind, bad, teacher):
     with pytest.raises(ValueError,
                        match=rf'model\.loss_weights\.{name} must be a '
                        'finite number >= 0'):
-        MODELS.build(cfg(kind, teacher, loss_weights={name: bad}))
+        MODELS.build(
+            dtu.method_config(kind, teacher, loss_weights={name: bad}))
 
 
 @pytest.mark.parametrize('kind', ALL)
 def test_unknown_loss_weight_names_are_refused(kind, teacher):
     with pytest.raises(KeyError, match=r"Unknown loss weight\(s\) \['cee'\]"
                        '.*valid names'):
-        MODELS.build(cfg(kind, teacher, loss_weights=dict(cee=1.0)))
+        MODELS.build(
+            dtu.method_config(kind, teacher, loss_weights=dict(cee=1.0)))
 
 
 def test_zero_weight_is_allowed(teacher):
     model = MODELS.build(
-        cfg('MixSKDClassifier', teacher, loss_weights=dict(feat=0)))
+        dtu.method_config('MixSKDClassifier', teacher,
+                          loss_weights=dict(feat=0)))
     assert model.loss_weights['feat'] == 0.0
 
 
@@ -156,9 +146,9 @@ def test_recipes_refuse_a_bad_temperature_option(recipe, value, tmp_path):
 @pytest.mark.parametrize('value', ['-1'])
 def test_train_py_refuses_a_bad_temperature_at_build(value, tmp_path):
     """``--cfg-options model.temperature=...`` stops before training."""
-    cfg = osp.join(dtu.ROOT, 'configs', 'mixskd_r18_cifar100.py')
+    cfg = osp.join(ROOT, 'configs', 'mixskd_r18_cifar100.py')
     proc = subprocess.run(
-        [sys.executable, osp.join(dtu.ROOT, 'tools', 'train.py'), cfg,
+        [sys.executable, osp.join(ROOT, 'tools', 'train.py'), cfg,
          '--work-dir', str(tmp_path), '--cfg-options',
          f'model.temperature={value}'],
         capture_output=True, text=True, timeout=300, cwd=str(tmp_path),

@@ -10,9 +10,10 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
+
+from repo import ROOT
 
 BROKEN = 'NoneType takes no arguments'
 
@@ -122,7 +123,7 @@ def test_no_action_without_transformers():
 
 def test_no_action_when_transformers_has_the_names(tmp_path):
     good = _stand_in(tmp_path, complete=True)
-    guard = Path(__file__).parents[1] / 'mixskd_mm' / 'multimodal_guard.py'
+    guard = ROOT / 'mixskd_mm' / 'multimodal_guard.py'
     res = _run(f"""
         import importlib.util, sys
         spec = importlib.util.spec_from_file_location('guard', {str(guard)!r})
@@ -164,7 +165,7 @@ def test_the_patch_undoes_and_reapplies_after_import(broken_tf):
 def test_the_switch_undone_before_mmpretrain_leaves_no_trace(broken_tf):
     # Before `import mmpretrain`, undo also takes the module out of
     # sys.modules again, so mmpretrain would load its own.
-    guard = Path(__file__).parents[1] / 'mixskd_mm' / 'multimodal_guard.py'
+    guard = ROOT / 'mixskd_mm' / 'multimodal_guard.py'
     res = _run(f"""
         import importlib.util, sys, warnings
         spec = importlib.util.spec_from_file_location('guard', {str(guard)!r})

@@ -17,7 +17,8 @@ import zipfile
 
 import pytest
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
+
 MIM = 'mixskd_mm/.mim'
 
 

@@ -1,16 +1,12 @@
 """KDClassifier (classic teacher-student KD), its terms and recipes."""
 import math
-import os.path as osp
-import sys
 
 import pytest
 import torch
-from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
+from mixskd_mm.models.losses import loss_kd
 
-from mixskd_mm.models.losses import loss_kd  # noqa: E402
+import distill_test_utils as dtu
 
 TERMS = {'loss_ce', 'loss_kd'}
 LN3 = math.log(3.0)
@@ -29,9 +25,7 @@ def tiny(teacher: dict, **overrides) -> dict:
 
 @pytest.fixture
 def teacher(tmp_path):
-    path = tmp_path / 'teacher.pth'
-    saved = dtu.save_teacher(path)
-    return dict(config=saved['config'], checkpoint=str(path)), saved
+    return dtu.teacher_spec(tmp_path / 'teacher.pth')
 
 
 def test_loss_on_the_originals(teacher):
@@ -109,26 +103,16 @@ def test_deployable_model_is_a_plain_image_classifier(teacher):
 
 
 def test_cifar_recipe_trains(tmp_path):
-    saved = dtu.save_teacher(tmp_path / 'teacher.pth')
-    cfg = dtu.with_tiny_teacher(
-        dtu.recipe('kd_r18_cifar100'), saved, tmp_path / 'teacher.pth')
+    cfg = dtu.recipe_with_tiny_teacher('kd_r18_cifar100',
+                                       tmp_path / 'teacher.pth')
     logs = dtu.train_steps(cfg, steps=2)
-    for log in logs:
-        assert TERMS < set(log)
-        assert all(math.isfinite(v) for v in log.values())
+    dtu.assert_finite_terms(logs, TERMS)
 
 
 @pytest.mark.parametrize('dataset', ['cifar100', 'imagenet'])
 def test_recipes_share_the_mixskd_schedule_and_teacher(dataset):
-    arch = 'r18' if dataset == 'cifar100' else 'r50'
-    cfg = Config.fromfile(
-        osp.join(dtu.ROOT, f'configs/kd_{arch}_{dataset}.py'))
-    ref = Config.fromfile(
-        osp.join(dtu.ROOT, f'configs/mixskd_{arch}_{dataset}.py'))
-    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
-                'train_dataloader'):
-        assert cfg[key] == ref[key], key
-    mixkd = Config.fromfile(
-        osp.join(dtu.ROOT, f'configs/mixkd_{arch}_{dataset}.py'))
+    cfg, ref = dtu.recipe_pair('kd', dataset)
+    dtu.assert_same_schedule(cfg, ref)
+    mixkd, _ = dtu.recipe_pair('mixkd', dataset)
     assert cfg.model.teacher == mixkd.model.teacher
     assert cfg.model.data_preprocessor.type == 'ClsDataPreprocessor'

@@ -3,13 +3,14 @@ import numpy as np
 import pytest
 import torch
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mixskd_mm  # noqa: F401
 from mixskd_mm.models.utils.mixing import (draw_cutmix, draw_cutnmix,
                                            draw_mixup, draw_partial_mixup,
                                            interpolate, paste_boxes,
                                            random_box, unbiased_round)
+
+import distill_test_utils as dtu
 
 
 def rng(seed=0):
@@ -116,14 +117,9 @@ def test_partial_mixup_released_sampling_and_bad_fraction():
         draw_partial_mixup(x, 1.0, 1.5, rng())
 
 
-def _batch(n=4, size=8):
-    g = torch.Generator().manual_seed(0)
-    return dict(
-        inputs=[
-            torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                          generator=g) for _ in range(n)
-        ],
-        data_samples=[DataSample().set_gt_label(i % 3) for i in range(n)])
+def _batch(n=4):
+    """``n`` 8x8 images of 3 classes."""
+    return dtu.batch(n, size=8, num_classes=3)
 
 
 def test_preprocessor_mixes_only_in_training():

@@ -1,7 +1,5 @@
 """MixKDClassifier, its loss terms, FrozenTeacher and the MIX-KD recipes."""
 import math
-import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -9,14 +7,13 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
+from mmpretrain.models.losses import CrossEntropyLoss
 
-from mmpretrain.models.losses import CrossEntropyLoss  # noqa: E402
-
-from mixskd_mm.models.losses import (  # noqa: E402
+from mixskd_mm.models.losses import (
     loss_kd, loss_mix_ce, std_normalize_logits)
-from mixskd_mm.models.utils.teacher import FrozenTeacher  # noqa: E402
+from mixskd_mm.models.utils.teacher import FrozenTeacher
+
+import distill_test_utils as dtu
 
 TERMS = {'loss_mix_ce', 'loss_kd'}
 CE = CrossEntropyLoss()
@@ -52,9 +49,7 @@ def tiny(teacher: dict, **overrides) -> dict:
 @pytest.fixture
 def teacher(tmp_path):
     """A saved tiny teacher: ``dict(config, checkpoint)`` and its weights."""
-    path = tmp_path / 'teacher.pth'
-    saved = dtu.save_teacher(path)
-    return dict(config=saved['config'], checkpoint=str(path)), saved
+    return dtu.teacher_spec(tmp_path / 'teacher.pth')
 
 
 # --- loss terms against hand computations ---------------------------------
@@ -243,25 +238,16 @@ def test_bad_config_values_are_refused(teacher, overrides, error, match):
 
 # --- recipes -----------------------------------------------------------------
 def test_cifar_recipe_trains(tmp_path):
-    saved = dtu.save_teacher(tmp_path / 'teacher.pth')
-    cfg = dtu.with_tiny_teacher(
-        dtu.recipe('mixkd_r18_cifar100'), saved, tmp_path / 'teacher.pth')
+    cfg = dtu.recipe_with_tiny_teacher('mixkd_r18_cifar100',
+                                       tmp_path / 'teacher.pth')
     logs = dtu.train_steps(cfg, steps=2)
-    for log in logs:
-        assert TERMS < set(log)
-        assert all(math.isfinite(v) for v in log.values())
+    dtu.assert_finite_terms(logs, TERMS)
 
 
 @pytest.mark.parametrize('dataset', ['cifar100', 'imagenet'])
 def test_recipes_share_the_mixskd_schedule(dataset):
-    arch = 'r18' if dataset == 'cifar100' else 'r50'
-    cfg = Config.fromfile(
-        osp.join(dtu.ROOT, f'configs/mixkd_{arch}_{dataset}.py'))
-    ref = Config.fromfile(
-        osp.join(dtu.ROOT, f'configs/mixskd_{arch}_{dataset}.py'))
-    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg',
-                'train_dataloader'):
-        assert cfg[key] == ref[key], key
+    cfg, ref = dtu.recipe_pair('mixkd', dataset)
+    dtu.assert_same_schedule(cfg, ref)
     pre = cfg.model.data_preprocessor
     assert (pre.mix_mode, pre.mixed_fraction,
             pre.sample_with_replacement) == ('partial_mixup', 0.1, False)

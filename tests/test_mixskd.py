@@ -1,60 +1,26 @@
 """MixSKDClassifier, SelfTeacherNeck and the MixSKD recipes."""
 import copy
 import os.path as osp
-import sys
 
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from mmpretrain.registry import MODELS
-from mmpretrain.structures import DataSample
 
 import mixskd_mm  # noqa: F401
 from mixskd_mm.models.utils.mixing import MixBatch
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import distill_test_utils as dtu  # noqa: E402
+import distill_test_utils as dtu
+from repo import ROOT
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-NUM_CLASSES = 5
-
-TINY = dict(
-    type='MixSKDClassifier',
-    backbone=dict(
-        type='ResNet_CIFAR',
-        depth=18,
-        base_channels=8,
-        out_indices=(0, 1, 2, 3)),
-    head=dict(type='LinearClsHead', num_classes=NUM_CLASSES, in_channels=64),
-    branch_depth='light',
-    data_preprocessor=dict(
-        type='MixSKDDataPreprocessor',
-        alpha=1.0,
-        seed=0,
-        mean=[127.5] * 3,
-        std=[64.] * 3))
+NUM_CLASSES = dtu.NUM_CLASSES
+TINY = dtu.tiny_mixskd()
 
 
 def build(**overrides):
-    cfg = copy.deepcopy(TINY)
-    cfg.update(overrides)
-    torch.manual_seed(0)
-    model = MODELS.build(cfg)
-    model.init_weights()
-    return model
-
-
-def batch(n=6, size=16, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    return dict(
-        inputs=[
-            torch.randint(0, 256, (3, size, size), dtype=torch.uint8,
-                          generator=g) for _ in range(n)
-        ],
-        data_samples=[
-            DataSample().set_gt_label(i % NUM_CLASSES) for i in range(n)
-        ])
+    """The tiny MixSKD model with top-level keys replaced, seed 0."""
+    return dtu.build(dict(TINY, **overrides))
 
 
 TERMS = {
@@ -65,7 +31,7 @@ TERMS = {
 
 def test_loss_terms_are_separate_and_finite():
     model = build()
-    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    losses = dtu.losses_of(model, dtu.batch(6))
     assert set(losses) == TERMS
     for name, value in losses.items():
         assert value.dim() == 0 and torch.isfinite(value), name
@@ -84,7 +50,7 @@ def _grad_owners(model, loss):
 
 def test_each_term_sends_gradient_where_the_method_says():
     model = build()
-    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    losses = dtu.losses_of(model, dtu.batch(6))
     g = {k: _grad_owners(model, v) for k, v in losses.items()}
     parts = {'backbone', 'branches', 'branch_heads', 'head'}
     assert g['loss_ce'] == parts
@@ -103,7 +69,7 @@ def test_each_term_sends_gradient_where_the_method_says():
 
 def test_lambda_one_makes_consistency_terms_vanish():
     model = build()
-    data = model.data_preprocessor(batch(), True)
+    data = model.data_preprocessor(dtu.batch(6), True)
     x = data['inputs']
     n = x.size(0)
     mix = MixBatch(x.clone(), torch.ones(n), torch.randperm(n))
@@ -115,7 +81,7 @@ def test_lambda_one_makes_consistency_terms_vanish():
 
 
 def test_loss_weights_and_temperature_apply():
-    data = build().data_preprocessor(batch(), True)
+    data = build().data_preprocessor(dtu.batch(6), True)
     ref = build()(**data, mode='loss')
     model = build(loss_weights=dict(feat=0.0, ce=2.0))
     losses = model(**data, mode='loss')
@@ -128,7 +94,7 @@ def test_loss_weights_and_temperature_apply():
 
 def test_missing_mix_is_a_clear_error():
     model = build()
-    data = model.data_preprocessor(batch(), False)
+    data = model.data_preprocessor(dtu.batch(6), False)
     with pytest.raises(ValueError, match='MixSKDDataPreprocessor'):
         model(**data, mode='loss')
 
@@ -143,7 +109,7 @@ def test_deployable_weights_are_a_plain_image_classifier():
     model = build()
     # Train a step so BN statistics and weights are not at init.
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
-    model.train_step(batch(), wrapper)
+    model.train_step(dtu.batch(6), wrapper)
     plain_cfg = dict(
         type='ImageClassifier',
         backbone=dict(type='ResNet_CIFAR', depth=18, base_channels=8),
@@ -156,7 +122,7 @@ def test_deployable_weights_are_a_plain_image_classifier():
     plain.load_state_dict(deploy, strict=True)
     model.eval()
     plain.eval()
-    data = batch(seed=1)
+    data = dtu.batch(6, seed=1)
     ours = model.val_step(copy.deepcopy(data))
     theirs = plain.val_step(copy.deepcopy(data))
     for a, b in zip(ours, theirs):
@@ -167,7 +133,7 @@ def test_adversarial_term_has_registered_trained_discriminators():
     model = build(adversarial=dict(hidden_channels=16, grl_coeff=1.0))
     assert any(k.startswith('discriminators.')
                for k in model.state_dict())
-    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    losses = dtu.losses_of(model, dtu.batch(6))
     assert 'loss_adv' in losses
     owners = _grad_owners(model, losses['loss_adv'])
     assert owners == {'backbone', 'branches', 'discriminators'}
@@ -178,7 +144,7 @@ def test_bifpn_self_teacher_on_backbone_stages():
         self_teacher=dict(type='SelfTeacherNeck', fusion='bifpn'),
         teacher_inputs='backbone_stages')
     assert model.self_teacher.out_channels == 2 * 64
-    losses = model(**model.data_preprocessor(batch(), True), mode='loss')
+    losses = dtu.losses_of(model, dtu.batch(6))
     assert torch.isfinite(sum(losses.values()))
     # A fusion that cannot read the chosen maps is refused at build.
     with pytest.raises(ValueError, match="fusion='concat' cannot read "
@@ -206,7 +172,7 @@ def test_a_few_iterations_lower_the_loss():
         mean=[127.5] * 3, std=[64.] * 3))
     wrapper = OptimWrapper(
         torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9))
-    data = batch(n=10)
+    data = dtu.batch(10)
     totals = []
     for _ in range(12):
         log = model.train_step(copy.deepcopy(data), wrapper)
@@ -218,11 +184,9 @@ def test_a_few_iterations_lower_the_loss():
                          ['mixskd_r50_imagenet', 'mixskd_r18_cifar100'])
 def test_recipes_build_and_step_on_uint8_images(name):
     cfg = Config.fromfile(osp.join(ROOT, 'configs', f'{name}.py'))
-    torch.manual_seed(0)
-    model = MODELS.build(cfg.model)
-    model.init_weights()
+    model = dtu.build(cfg.model)
     size = 64 if 'imagenet' in name else 32
-    data = batch(n=2, size=size)
+    data = dtu.batch(2, size)
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     assert set(losses) == TERMS
     assert all(torch.isfinite(v) for v in losses.values())
@@ -252,10 +216,7 @@ def _recipe_with_head_loss(loss):
     model.head.update(num_classes=NUM_CLASSES, in_channels=64)
     if loss is not None:
         model.head.loss = loss
-    torch.manual_seed(0)
-    built = MODELS.build(model.to_dict())
-    built.init_weights()
-    return built
+    return dtu.build(model.to_dict())
 
 
 def test_head_label_smoothing_changes_every_ce_term_by_hand():
@@ -266,7 +227,7 @@ def test_head_label_smoothing_changes_every_ce_term_by_hand():
     g = torch.Generator().manual_seed(0)
     x, mixed = torch.randn(2, 6, 3, 16, 16, generator=g).unbind(0)
     mix = MixBatch(mixed, torch.rand(6, generator=g), torch.randperm(6))
-    samples = batch()['data_samples']
+    samples = dtu.batch(6)['data_samples']
     labels = torch.cat([s.gt_label for s in samples])
     ref = plain(x, samples, mode='loss', mix=mix)
     got = smooth(x, samples, mode='loss', mix=mix)

@@ -8,10 +8,8 @@ in that iteration however slow the machine is. The run is then resumed with
 ``--resume`` and compared with an uninterrupted run of the same config.
 """
 import os
-import os.path as osp
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
@@ -23,8 +21,8 @@ from mmengine.config import Config
 from mixskd_mm.engine import (PREEMPTED_EXIT_CODE, PreemptionHook,
                               add_preemption_hook)
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import tiny_train_project as tiny  # noqa: E402
+import tiny_train_project as tiny
+from repo import ROOT
 
 STOP_AT = 11  # iterations done when SIGTERM arrives: epoch 2, batch 3 of 8
 TOTAL = 2 * tiny.ITERS_PER_EPOCH
@@ -185,7 +183,7 @@ def slurm_stubs(tmp_path):
 
 def _slurm_train(args, env):
     return subprocess.run(
-        ['bash', str(tiny.ROOT / 'tools' / 'slurm_train.sh'), *args],
+        ['bash', str(ROOT / 'tools' / 'slurm_train.sh'), *args],
         env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -198,7 +196,7 @@ def test_slurm_train_requeue_submits_with_requeue_and_signal(slurm_stubs):
         '-p', 'gpu', '--job-name=job', '--gres=gpu:2', '--ntasks=2',
         '--ntasks-per-node=2', '--cpus-per-task=5', '--requeue',
         '--signal=USR1@120', '--open-mode=append', '--time=1-0',
-        str(tiny.ROOT / 'tools' / 'slurm_train.sh'), 'gpu', 'job', 'cfg.py',
+        str(ROOT / 'tools' / 'slurm_train.sh'), 'gpu', 'job', 'cfg.py',
         '--work-dir', 'work_dirs/x', '--amp', 'MIXSKD_REQUEUE_JOB=1']
     assert not (out / 'srun.txt').exists()
 

@@ -21,7 +21,8 @@ from mmengine.registry import PARAM_SCHEDULERS, DefaultScope
 
 import mixskd_mm  # noqa: F401  (registers LinearWarmupLR)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
+
 RECIPES = sorted(glob.glob(osp.join(ROOT, 'configs', '*.py')))
 ITERS_PER_EPOCH = 7  # a fake epoch length; warm-up spans 35 iterations
 

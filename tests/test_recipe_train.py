@@ -12,7 +12,7 @@ import sys
 
 from mixskd_mm.demo.data import write_classification_set
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
 
 SMALL_DATA_CONFIG = '''
 _base_ = '{recipe}'

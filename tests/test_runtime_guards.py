@@ -5,44 +5,24 @@ and the likely cause; a MixSKD model with a zero temperature is named; the
 check adds no host sync; fp16 loss scaling is tolerated, bf16/fp32 are not.
 The guard hooks are added once and build in every scope.
 """
-import os
-import subprocess
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import numpy as np
 import pytest
 import torch
 from mmengine.logging import MessageHub
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
-from PIL import Image
 
 import mixskd_mm  # noqa: F401  (registers the hooks, patches the writer)
 from mixskd_mm.engine import (NonFiniteLossError, NonFiniteLossHook,
                               ResumeCheckHook, add_runtime_guard_hooks)
 
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 300
+import tiny_train_project as tiny
+from tiny_train_project import write_config, write_image_set
 
-CONFIG = """\
-default_scope = 'mmpretrain'
-model = dict(
-    type='ImageClassifier',
-    data_preprocessor=dict(
-        num_classes=2, mean=[127.5] * 3, std=[127.5] * 3, to_rgb=True),
-    backbone=dict(type='ResNet', depth=18, stem_channels=8,
-                  base_channels=8, out_indices=(3, )),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(type='LinearClsHead', num_classes=2, in_channels=64,
-              loss=dict(type='CrossEntropyLoss'), topk=(1, )))
-train_dataloader = dict(
-    batch_size=4, num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(type='CustomDataset', data_root={data_root!r},
-                 ann_file='meta/train.txt', data_prefix='train',
-                 pipeline=[dict(type='LoadImageFromFile'),
-                           dict(type='PackInputs')]))
+#: ``iters`` iterations of SGD with momentum at learning rate ``lr``, a
+#: checkpoint every iteration.
+SCHEDULE = """\
 train_cfg = dict(by_epoch=False, max_iters={iters})
 optim_wrapper = dict(optimizer=dict(type='SGD', lr={lr}, momentum=0.9))
 default_hooks = dict(
@@ -55,31 +35,14 @@ randomness = dict(seed=0)
 
 def write_images(root: Path, n: int = 8, size: int = 32) -> Path:
     """``n`` random PNGs of two classes with ``meta/train.txt``."""
-    rng = np.random.default_rng(0)
-    lines = []
-    for i in range(n):
-        rel = f'c{i % 2}/{i}.png'
-        (root / 'train' / f'c{i % 2}').mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rng.integers(0, 256, (size, size, 3),
-                                     dtype=np.uint8)).save(root / 'train' /
-                                                           rel)
-        lines.append(f'{rel} {i % 2}')
-    (root / 'meta').mkdir(exist_ok=True)
-    (root / 'meta' / 'train.txt').write_text('\n'.join(lines) + '\n')
-    return root
+    return write_image_set(root, [i % 2 for i in range(n)], size=size)
 
 
 def train_py(tmp_path: Path, *args, iters: int = 2, lr: float = 0.01):
-    """Run tools/train.py on the tiny config; return the finished process."""
-    data = write_images(tmp_path / 'data')
-    config = tmp_path / 'tiny.py'
-    config.write_text(CONFIG.format(data_root=str(data), iters=iters, lr=lr))
-    env = dict(os.environ, OMP_NUM_THREADS='1')
-    return subprocess.run(
-        [sys.executable, str(ROOT / 'tools' / 'train.py'), str(config),
-         '--work-dir', str(tmp_path / 'work'), *args],
-        cwd=str(tmp_path), env=env, capture_output=True, text=True,
-        timeout=TIMEOUT)
+    """Run tools/train.py on 8 images, batches of 4; the finished process."""
+    write_config(tmp_path / 'tiny.py', write_images(tmp_path / 'data'),
+                 batch_size=4, schedule=SCHEDULE.format(iters=iters, lr=lr))
+    return tiny.train_py(tmp_path, *args)
 
 
 # --------------------------------------------------------------------------

@@ -28,7 +28,8 @@ from mixskd_mm.checkpoint import (CHECKPOINT_GLOBALS, TRUST_ENV,
                                   UntrustedCheckpointError, export_backbone,
                                   safe_load_url, safe_torch_load)
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
+
 N_IMAGES = 8
 
 
@@ -303,9 +304,9 @@ def test_export_cli_refuses_crafted_pickle(tmp_path):
     path = _crafted(tmp_path / 'evil.pth', _Payload(open, str(marker), 'w'))
     env = {k: v for k, v in os.environ.items() if k != TRUST_ENV}
     result = subprocess.run(
-        [sys.executable, osp.join(REPO, 'tools', 'export_backbone.py'), path,
+        [sys.executable, osp.join(ROOT, 'tools', 'export_backbone.py'), path,
          str(tmp_path / 'bb.pth')],
-        capture_output=True, text=True, cwd=REPO,
+        capture_output=True, text=True, cwd=ROOT,
         env=dict(env, PYTHONWARNINGS='ignore'))
     assert result.returncode == 1, result.stderr
     assert 'export_backbone.py: error: refusing to unpickle' in result.stderr

@@ -9,11 +9,11 @@ import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from repo import ROOT
+
 SCRIPTS = ('setup_env.sh', 'find_python.sh', 'mmcv_build_plan.py')
 PYTAG = 'py{}{}'.format(*sys.version_info[:2])
 

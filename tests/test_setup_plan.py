@@ -5,17 +5,16 @@ compilers are fake ``nvcc`` scripts that print a release line (the machine's
 own /usr/local/cuda is hidden with ``--default-cuda-home``), so these run
 without a GPU and never import torch in the plan's process.
 """
-import importlib.util
 import os
 import shlex
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-PLAN = ROOT / 'tools' / 'mmcv_build_plan.py'
+from repo import TOOLS, import_tool
+
+PLAN = TOOLS / 'mmcv_build_plan.py'
 
 
 def _fake_nvcc(folder, release):
@@ -193,7 +192,7 @@ def test_setup_env_refuses_bad_switches_first(tmp_path, var, value, fix):
     # creates or installs anything.
     (tmp_path / 'tools').mkdir()
     script = tmp_path / 'tools' / 'setup_env.sh'
-    script.write_text((ROOT / 'tools' / 'setup_env.sh').read_text())
+    script.write_text((TOOLS / 'setup_env.sh').read_text())
     res = subprocess.run(['bash', str(script)], capture_output=True,
                          text=True, timeout=60,
                          env=dict(os.environ, **{var: value}))
@@ -204,10 +203,7 @@ def test_setup_env_refuses_bad_switches_first(tmp_path, var, value, fix):
 
 
 def _plan_module():
-    spec = importlib.util.spec_from_file_location('mmcv_build_plan', PLAN)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_tool('mmcv_build_plan')
 
 
 def _pure(mode, arch_env, caps=(), cuda='13.0'):

@@ -6,11 +6,10 @@ exits, so the test reads exactly what would run on a cluster.
 import os
 import stat
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from repo import ROOT
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from mixskd_mm.engine.strict_load import (CheckpointMismatchError,
                                           check_checkpoint_fits,
                                           with_strict_load)
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT, make_tiny_demo_data
+
 DET_CONFIG = osp.join(ROOT, 'configs', 'demo', 'faster-rcnn_r18_fpn_demo.py')
 TIMEOUT = 600
 
@@ -117,11 +118,7 @@ def test_strict_runner_classes():
 def det(tmp_path_factory):
     """Tiny demo detection data, a classifier checkpoint, the overrides."""
     base = tmp_path_factory.mktemp('strict')
-    demo = str(base / 'demo')
-    subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools', 'make_demo_data.py'),
-         '--out', demo, '--size', 'tiny'], check=True,
-        stdout=subprocess.DEVNULL)
+    demo = make_tiny_demo_data(base / 'demo')
     from mmpretrain.models import ResNet
     # The demo classifier's network (configs/demo/_base_/pretrain_demo.py):
     # its backbone matches the detector's, the rest of the detector is

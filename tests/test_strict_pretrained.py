@@ -1,19 +1,14 @@
 """Tests of the StrictPretrained weight initializer."""
-import contextlib
 import logging
-import os.path as osp
-import sys
 
 import pytest
 import torch
-from mmengine.logging import MMLogger
 from mmengine.registry import WEIGHT_INITIALIZERS
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import downstream_utils as du  # noqa: E402
+from mixskd_mm.engine import StrictPretrainedInit
+from mixskd_mm.checkpoint import export_backbone
 
-from mixskd_mm.engine import StrictPretrainedInit  # noqa: E402
-from mixskd_mm.checkpoint import export_backbone  # noqa: E402
+import downstream_utils as du
 
 
 @pytest.fixture(scope='module')
@@ -32,20 +27,6 @@ def ckpts(tmp_path_factory):
         result[depth] = dict(
             train=train['path'], exported=exported, backbone=train['backbone'])
     return result
-
-
-@contextlib.contextmanager
-def captured_log():
-    """Collect what mmengine's current logger prints."""
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
-    logger = MMLogger.get_current_instance()
-    logger.addHandler(handler)
-    try:
-        yield records
-    finally:
-        logger.removeHandler(handler)
 
 
 def _init(scope, backbone_cfg, **init_cfg):
@@ -100,7 +81,7 @@ def test_loaded_weights_are_final(ckpts, scope, backbone, depth):
 
 
 def test_prefix_loads_raw_training_checkpoint(ckpts):
-    with captured_log() as records:
+    with du.captured_log() as records:
         model = _init(
             'mmdet',
             dict(type='ResNet', depth=18),
@@ -167,7 +148,7 @@ def test_not_strict_warns_and_loads_the_rest(ckpts, tmp_path):
             r'layer4.1.conv2.weight.*unexpected keys \(1\): extra.weight'):
         _init('mmdet', dict(type='ResNet', depth=18), checkpoint=str(partial))
 
-    with captured_log() as records:
+    with du.captured_log() as records:
         model = _init(
             'mmdet',
             dict(type='ResNet', depth=18),

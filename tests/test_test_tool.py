@@ -8,7 +8,6 @@ a subprocess with ``--out`` (metrics, predictions, masks), ``--out-item``,
 changes behind the flags are checked in process first.
 """
 import argparse
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -25,18 +24,15 @@ from PIL import Image
 
 import mixskd_mm  # noqa: F401
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOOLS = osp.join(ROOT, 'tools')
+from repo import ROOT, TOOLS, import_tool, make_tiny_demo_data
+
 DEMO = osp.join(ROOT, 'configs', 'demo')
 CLS_CONFIG = osp.join(DEMO, 'baseline_r18_demo.py')
 DET_CONFIG = osp.join(DEMO, 'faster-rcnn_r18_fpn_demo.py')
 SEG_CONFIG = osp.join(DEMO, 'deeplabv3_r18-d8_demo.py')
 TIMEOUT = 600
 
-_SPEC = importlib.util.spec_from_file_location(
-    'mixskd_tools_test', osp.join(TOOLS, 'test.py'))
-test_tool = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(test_tool)
+test_tool = import_tool('test')
 
 
 # ------------------------------------------------------ in process, quick
@@ -150,10 +146,7 @@ def _run(tool, *args):
 @pytest.fixture(scope='module')
 def demo(tmp_path_factory):
     base = tmp_path_factory.mktemp('test_tool')
-    subprocess.run(
-        [sys.executable, osp.join(TOOLS, 'make_demo_data.py'), '--out',
-         str(base / 'data'), '--size', 'tiny'], check=True,
-        stdout=subprocess.DEVNULL)
+    make_tiny_demo_data(base / 'data')
     return base
 
 

@@ -4,25 +4,22 @@ A tiny mmpretrain classifier (ResNet-18 with 8 base channels) trains for a
 few iterations on eight 32x32 JPEGs written to a temporary folder. The tools
 run as subprocesses with this interpreter, like a user runs them.
 """
-import importlib.util
 import json
 import os
 import pickle
 import shutil
-import socket
 import subprocess
 import sys
-from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import mixskd_mm  # noqa: F401  (the compat loader, as the tools import it)
 
-ROOT = Path(__file__).resolve().parents[1]
-TOOLS = ROOT / 'tools'
+from downstream_utils import free_port
+from repo import TOOLS, import_tool
+from tiny_train_project import write_class_folders
+
 TIMEOUT = 300
 
 CONFIG = """\
@@ -110,23 +107,11 @@ custom_hooks = [dict(type='TestRankDumpHook')]
 """
 
 
-def _write_images(data_root):
-    """Two classes of four 32x32 JPEGs; class 'a' has a white left half."""
-    rng = np.random.default_rng(0)
-    for label in ('a', 'b'):
-        (data_root / label).mkdir(parents=True)
-        for i in range(4):
-            pixels = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
-            if label == 'a':
-                pixels[:, :16] = 255
-            Image.fromarray(pixels).save(data_root / label / f'{i}.jpg')
-
-
 @pytest.fixture(scope='module')
 def project(tmp_path_factory):
     """The data, the configs and the rank-dump hook module."""
     root = tmp_path_factory.mktemp('tools')
-    _write_images(root / 'data')
+    write_class_folders(root / 'data', per_class=4)
     data_root = str(root / 'data')
     (root / 'tiny.py').write_text(
         CONFIG.format(data_root=data_root, norm='BN'))
@@ -230,19 +215,13 @@ def test_test_py_writes_metrics(first_run, tmp_path):
         f'{i}.jpg_0.png' for i in range(4)]
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
 def test_dist_train_two_cpu_processes(project):
     work_dir = project / 'work_dist'
     log = _run(
         ['bash', TOOLS / 'dist_train.sh', project / 'tiny_dist.py', '2',
          '--work-dir', work_dir],
         cwd=project,
-        PORT=str(_free_port()),
+        PORT=str(free_port()),
         PYTHONPATH=str(project))
     assert 'initialised a gloo process group of 2 CPU processes' in log
     assert 'destroying the process group (2 processes) before exit' in log
@@ -278,7 +257,7 @@ def test_dist_train_two_cpu_processes(project):
          work_dir / 'iter_4.pth', '2', '--work-dir', project / 'work_dtest',
          '--out', out],
         cwd=project,
-        PORT=str(_free_port()),
+        PORT=str(free_port()),
         PYTHONPATH=str(project))
     assert 'initialised a gloo process group of 2 CPU processes' in log
     assert 'destroying the process group (2 processes) before exit' in log
@@ -288,17 +267,9 @@ def test_dist_train_two_cpu_processes(project):
 
 
 # ------------------------------------------------ argument handling, quick
-def _import_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mixskd_tools_{name}', TOOLS / f'{name}.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def train_tool():
-    return _import_tool('train')
+    return import_tool('train')
 
 
 def _cfg_of(train_tool, project, *argv):

@@ -2,11 +2,10 @@
 import os
 import socket
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from repo import ROOT
 
 
 @pytest.fixture

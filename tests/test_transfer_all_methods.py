@@ -1,23 +1,22 @@
 """Every method's pretrained backbone exports and loads into the detector."""
 import os.path as osp
-import sys
 
 import pytest
 from mmengine.config import Config
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import downstream_utils as du  # noqa: E402
+from mixskd_mm.demo.pipeline import METHODS
+from mixskd_mm.checkpoint import export_backbone
 
-from mixskd_mm.demo.pipeline import METHODS  # noqa: E402
-from mixskd_mm.checkpoint import export_backbone  # noqa: E402
+import downstream_utils as du
+from repo import ROOT
 
-DET_CONFIG = osp.join(du.REPO_ROOT, 'configs/demo/faster-rcnn_r18_fpn_demo.py')
+DET_CONFIG = osp.join(ROOT, 'configs/demo/faster-rcnn_r18_fpn_demo.py')
 
 
 @pytest.mark.parametrize('method', sorted(METHODS))
 def test_method_backbone_initialises_the_detector(method, tmp_path):
     # The method's real ImageNet recipe at the demo's depth (ResNet-18).
-    model_cfg = Config.fromfile(osp.join(du.REPO_ROOT,
+    model_cfg = Config.fromfile(osp.join(ROOT,
                                          METHODS[method])).model.to_dict()
     teacher = model_cfg.get('teacher')
     if teacher:

@@ -12,10 +12,8 @@ Only the data paths, image sizes, batch size and proposal counts are
 overridden, so that a CPU run takes seconds.
 """
 import copy
-import importlib.util
 import math
 import os.path as osp
-import sys
 
 import pytest
 import torch
@@ -24,19 +22,19 @@ from mmengine.hooks import Hook
 from mmengine.registry import DATASETS, DefaultScope
 from mmengine.runner import Runner
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-import downstream_utils as du  # noqa: E402
-import transfer_data as td  # noqa: E402
+import downstream_utils as du
+from repo import ROOT, import_tool
+import transfer_data as td
 
-CASCADE = osp.join(du.REPO_ROOT,
+CASCADE = osp.join(ROOT,
                    'configs/det/cascade-rcnn_r50-mixskd_fpn_1x_coco.py')
 CASCADE_BASELINE = osp.join(
-    du.REPO_ROOT, 'configs/det/cascade-rcnn_r50-baseline_fpn_1x_coco.py')
+    ROOT, 'configs/det/cascade-rcnn_r50-baseline_fpn_1x_coco.py')
 SEG = 'configs/seg/deeplabv3_r50-{}-d8_4xb4-40k_{}-512x512.py'
-ADE = osp.join(du.REPO_ROOT, SEG.format('mixskd', 'ade20k'))
-ADE_BASELINE = osp.join(du.REPO_ROOT, SEG.format('baseline', 'ade20k'))
-STUFF = osp.join(du.REPO_ROOT, SEG.format('mixskd', 'coco-stuff164k'))
-STUFF_BASELINE = osp.join(du.REPO_ROOT,
+ADE = osp.join(ROOT, SEG.format('mixskd', 'ade20k'))
+ADE_BASELINE = osp.join(ROOT, SEG.format('baseline', 'ade20k'))
+STUFF = osp.join(ROOT, SEG.format('mixskd', 'coco-stuff164k'))
+STUFF_BASELINE = osp.join(ROOT,
                           SEG.format('baseline', 'coco-stuff164k'))
 
 UPSTREAM = {
@@ -118,11 +116,7 @@ def config_changes(path: str, upstream: str, tmp_path) -> dict:
 
 def export_with_cli(train_checkpoint: str, out: str) -> None:
     """Run ``tools/export_backbone.py CKPT OUT`` in this process."""
-    spec = importlib.util.spec_from_file_location(
-        'export_backbone_cli', osp.join(du.REPO_ROOT, 'tools',
-                                        'export_backbone.py'))
-    cli = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cli)
+    cli = import_tool('export_backbone')
     assert cli.main([train_checkpoint, out]) == 0
 
 

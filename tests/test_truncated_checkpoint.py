@@ -21,7 +21,8 @@ import mixskd_mm  # noqa: F401  (registers the loaders)
 from mixskd_mm.checkpoint import CheckpointFormatError, safe_torch_load
 from mixskd_mm.demo.data import write_classification_set
 
-ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from repo import ROOT
+
 CONFIG = osp.join(ROOT, 'configs', 'demo', 'baseline_r18_demo.py')
 TIMEOUT = 600
 FIX = ('The file is truncated, corrupt or not a PyTorch checkpoint (a save '

@@ -1,8 +1,8 @@
 """Tiny generated data in the real ADE20K and COCO-Stuff-164K layouts, and
 the ``--cfg-options`` that point the shipped transfer configs at tiny sets.
 
-Not a test module; imported by ``tests/test_transfer_settings.py`` with
-``sys.path`` pointed at this folder (see ``downstream_utils.py`` for why).
+Not a test module; imported by ``tests/test_transfer_settings.py`` as
+``transfer_data`` (pyproject.toml puts ``tests/`` on ``sys.path``).
 
 The folders and label conventions are those that mmseg 1.2.2's dataset
 classes and base configs read (``mmseg/datasets/ade.py``,
