@@ -1,0 +1,20 @@
+# Demo: PS-KD pretraining = the real ImageNet recipe
+# (pskd_r50_imagenet.py) with the demo's data, schedule and network size
+# (ResNet-18 at half width, 64 px, 20 classes). The store has a row for each
+# image of the largest demo preset ('default': 320 x 20 classes).
+_base_ = ['../pskd_r50_imagenet.py', './_base_/pretrain_demo.py']
+
+model = dict(
+    num_samples=6400,
+    backbone={{_base_.demo.backbone}},
+    head={{_base_.demo.head}},
+    data_preprocessor={{_base_.demo.data_preprocessor}})
+train_dataloader = {{_base_.demo.train_dataloader}}
+val_dataloader = {{_base_.demo.val_dataloader}}
+test_dataloader = {{_base_.demo.test_dataloader}}
+val_evaluator = {{_base_.demo.val_evaluator}}
+test_evaluator = val_evaluator
+optim_wrapper = {{_base_.demo.optim_wrapper}}
+param_scheduler = {{_base_.demo.param_scheduler}}
+train_cfg = {{_base_.demo.train_cfg}}
+default_hooks = {{_base_.demo.default_hooks}}
