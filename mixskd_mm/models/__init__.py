@@ -1,4 +1,5 @@
-"""Models: preprocessors, necks, losses, distillation classifiers."""
+"""Models: preprocessors, necks, heads, losses, distillation classifiers."""
 from .classifiers import *  # noqa: F401,F403
 from .data_preprocessors import *  # noqa: F401,F403
+from .heads import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
