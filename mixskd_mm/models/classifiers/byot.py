@@ -5,7 +5,7 @@ Networks via Self Distillation", https://arxiv.org/abs/1905.08094. Follows
 Self-KD-Lib's release (``methods/byot.py``, ``models/resnet.py``
 ``CIFAR_ResNet18_byot``, ``main.py`` defaults, ``scripts/main_cifar.sh``).
 """
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 from mmpretrain.registry import MODELS
 from mmpretrain.structures import DataSample
@@ -69,29 +69,7 @@ class BYOTClassifier(DeeplySupervisedClassifier):
     DEFAULT_LOSS_WEIGHTS = dict(ce=1.0, kd=1.0, hint=0.05)
     BRANCH_TERMS = {'ce', 'kd', 'hint'}
     BRANCH_HEAD_TERMS = {'ce', 'kd'}
-
-    def __init__(self,
-                 backbone: dict,
-                 head: dict,
-                 neck: Optional[dict] = dict(type='GlobalAveragePooling'),
-                 branch_stages: Sequence[int] = (1, 2),
-                 branch_blocks: Sequence[Sequence[int]] = ((1, 1), (1, )),
-                 with_cp: bool = False,
-                 temperature: float = 4.0,
-                 loss_weights: Optional[dict] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            head=head,
-            neck=neck,
-            branch_stages=branch_stages,
-            branch_blocks=branch_blocks,
-            with_cp=with_cp,
-            temperature=temperature,
-            loss_weights=loss_weights,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+    DEFAULT_BRANCH_BLOCKS = ((1, 1), (1, ))
 
     def loss(self,
              inputs: Tensor,

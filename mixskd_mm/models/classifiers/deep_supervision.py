@@ -32,8 +32,9 @@ class DeeplySupervisedClassifier(DistillClassifier):
             ``GlobalAveragePooling``.
         branch_stages (Sequence[int]): 0-based indices of the stages whose
             outputs the branches read, each before the last stage.
-        branch_blocks (Sequence[Sequence[int]]): Per branch, the blocks of
-            each stage it copies (:class:`StageCopyBranch`).
+        branch_blocks (Sequence[Sequence[int]], optional): Per branch, the
+            blocks of each stage it copies (:class:`StageCopyBranch`).
+            Defaults to the method's released ``DEFAULT_BRANCH_BLOCKS``.
         with_cp (bool): Exact activation checkpointing of the branches.
         temperature (float): KD temperature T.
         loss_weights (dict, optional): By term name.
@@ -47,7 +48,7 @@ class DeeplySupervisedClassifier(DistillClassifier):
                  head: dict,
                  neck: Optional[dict] = dict(type='GlobalAveragePooling'),
                  branch_stages: Sequence[int] = (1, 2),
-                 branch_blocks: Sequence[Sequence[int]] = ((1, 1), (1, )),
+                 branch_blocks: Optional[Sequence[Sequence[int]]] = None,
                  with_cp: bool = False,
                  temperature: float = 4.0,
                  loss_weights: Optional[dict] = None,
@@ -82,6 +83,8 @@ class DeeplySupervisedClassifier(DistillClassifier):
         if not isinstance(with_cp, bool):
             raise TypeError(f'with_cp must be True or False, got {with_cp!r}')
         self.branch_stages = starts
+        if branch_blocks is None:
+            branch_blocks = self.DEFAULT_BRANCH_BLOCKS
         self.branches = build_stage_copy_branches(
             self.backbone, starts, branch_blocks, with_cp=with_cp)
         self.branch_heads = ModuleList(
@@ -89,6 +92,8 @@ class DeeplySupervisedClassifier(DistillClassifier):
             for _ in self.branches)
         self.freeze_unweighted_parts()
 
+    #: The released blocks per copied stage, per branch (subclasses set it).
+    DEFAULT_BRANCH_BLOCKS: Tuple[Tuple[int, ...], ...] = ()
     #: Loss weight names whose terms reach the branches / branch heads.
     BRANCH_TERMS: Set[str] = set()
     BRANCH_HEAD_TERMS: Set[str] = set()

@@ -12,30 +12,14 @@ hence this one. A soft target ``t`` (N, C) (mixup-style batch augments) gives
 ``-sum_c t_c (1 - p_c)^gamma log p_c``, which is the above for a one-hot
 ``t``.
 """
-from typing import Optional
-
-import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.losses.utils import convert_to_one_hot
-from mmpretrain.models.losses.utils import weight_reduce_loss
 from mmpretrain.registry import MODELS
 from torch import Tensor
 
 from ...utils.validate import check_number
+from .head_loss import PerSampleHeadLoss, targets_as_scores
 
 __all__ = ['softmax_focal_loss', 'SoftmaxFocalLoss']
-
-_REDUCTIONS = ('none', 'mean', 'sum')
-
-
-def targets_as_scores(target: Tensor, num_classes: int) -> Tensor:
-    """Hard labels (N, ) as one-hot float scores (N, C); soft (N, C) kept."""
-    if target.dim() == 1:
-        return convert_to_one_hot(target.view(-1, 1), num_classes).float()
-    if target.shape[1] != num_classes:
-        raise ValueError(f'soft targets have {target.shape[1]} classes, the '
-                         f'logits {num_classes}')
-    return target.float()
 
 
 def softmax_focal_loss(logits: Tensor, target: Tensor,
@@ -57,7 +41,7 @@ def softmax_focal_loss(logits: Tensor, target: Tensor,
 
 
 @MODELS.register_module()
-class SoftmaxFocalLoss(nn.Module):
+class SoftmaxFocalLoss(PerSampleHeadLoss):
     """:func:`softmax_focal_loss` with mmpretrain's loss-module interface.
 
     Args:
@@ -71,32 +55,13 @@ class SoftmaxFocalLoss(nn.Module):
                  gamma: float = 2.0,
                  reduction: str = 'mean',
                  loss_weight: float = 1.0):
-        super().__init__()
+        super().__init__(reduction, loss_weight)
         self.gamma = check_number(
             gamma, 'model.head.loss.gamma', 0,
             why='(1 - p)^gamma down-weights easy samples; 0 is the CE')
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f'model.head.loss.reduction must be one of '
-                             f'{_REDUCTIONS}, got {reduction!r}')
-        self.reduction = reduction
-        self.loss_weight = check_number(loss_weight,
-                                        'model.head.loss.loss_weight')
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[int] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """The weighted, reduced loss of logits (N, C) and labels (N, ) or
-        scores (N, C); ``weight`` is per sample (N, )."""
-        reduction = reduction_override or self.reduction
-        loss = softmax_focal_loss(cls_score, label, self.gamma)
-        if weight is not None:
-            weight = weight.float()
-        return self.loss_weight * weight_reduce_loss(
-            loss, weight=weight, reduction=reduction, avg_factor=avg_factor)
+    def per_sample(self, cls_score: Tensor, label: Tensor) -> Tensor:
+        return softmax_focal_loss(cls_score, label, self.gamma)
 
     def extra_repr(self) -> str:
         return f'gamma={self.gamma}, reduction={self.reduction!r}'

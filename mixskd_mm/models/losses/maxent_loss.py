@@ -12,20 +12,14 @@ weight of the per-sample entropy, as in the paper, and the recipes set the
 released value. A soft target ``t`` (N, C) gives ``-sum_c t_c log p_c`` for
 the CE part.
 """
-from typing import Optional
-
-import torch.nn as nn
 import torch.nn.functional as F
-from mmpretrain.models.losses.utils import weight_reduce_loss
 from mmpretrain.registry import MODELS
 from torch import Tensor
 
 from ...utils.validate import check_number
-from .focal_loss import targets_as_scores
+from .head_loss import PerSampleHeadLoss, targets_as_scores
 
 __all__ = ['max_entropy_loss', 'MaxEntropyLoss']
-
-_REDUCTIONS = ('none', 'mean', 'sum')
 
 
 def max_entropy_loss(logits: Tensor, target: Tensor,
@@ -48,7 +42,7 @@ def max_entropy_loss(logits: Tensor, target: Tensor,
 
 
 @MODELS.register_module()
-class MaxEntropyLoss(nn.Module):
+class MaxEntropyLoss(PerSampleHeadLoss):
     """:func:`max_entropy_loss` with mmpretrain's loss-module interface.
 
     Args:
@@ -63,32 +57,13 @@ class MaxEntropyLoss(nn.Module):
                  entropy_weight: float = 0.005,
                  reduction: str = 'mean',
                  loss_weight: float = 1.0):
-        super().__init__()
+        super().__init__(reduction, loss_weight)
         self.entropy_weight = check_number(
             entropy_weight, 'model.head.loss.entropy_weight', 0,
             why='a negative weight would reward confident predictions')
-        if reduction not in _REDUCTIONS:
-            raise ValueError(f'model.head.loss.reduction must be one of '
-                             f'{_REDUCTIONS}, got {reduction!r}')
-        self.reduction = reduction
-        self.loss_weight = check_number(loss_weight,
-                                        'model.head.loss.loss_weight')
 
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                avg_factor: Optional[int] = None,
-                reduction_override: Optional[str] = None,
-                **kwargs) -> Tensor:
-        """The weighted, reduced loss of logits (N, C) and labels (N, ) or
-        scores (N, C); ``weight`` is per sample (N, )."""
-        reduction = reduction_override or self.reduction
-        loss = max_entropy_loss(cls_score, label, self.entropy_weight)
-        if weight is not None:
-            weight = weight.float()
-        return self.loss_weight * weight_reduce_loss(
-            loss, weight=weight, reduction=reduction, avg_factor=avg_factor)
+    def per_sample(self, cls_score: Tensor, label: Tensor) -> Tensor:
+        return max_entropy_loss(cls_score, label, self.entropy_weight)
 
     def extra_repr(self) -> str:
         return (f'entropy_weight={self.entropy_weight}, '
