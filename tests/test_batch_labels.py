@@ -171,7 +171,9 @@ def test_train_py_names_a_bad_label_map_before_the_forward(tmp_path):
     label_map = os.path.join(voc_root, 'SegmentationClass',
                              'train_000001.png')
     values = np.array(Image.open(label_map))
-    values[4:12, 4:12] = 30  # a 6-class set: no class 30
+    # A 6-class set: no class 30. The whole map, because the demo's
+    # RandomResize + RandomCrop could cut a smaller patch out of the batch.
+    values[:, :] = 30
     Image.fromarray(values).save(label_map)
     options = [f'{loader}.dataset.data_root={voc_root}'
                for loader in ('train_dataloader', 'val_dataloader',
