@@ -18,7 +18,10 @@ METHODS = {
     name: f'configs/demo/{name}_r18_demo.py'
     for name in ('baseline', 'mixskd', 'frskd', 'cutnmix', 'mixkd', 'kd',
                  'mixup', 'cutmix', 'byot', 'dks', 'sad', 'tfkd', 'cskd',
-                 'bake', 'pskd', 'ddgsd', 'manifold_mixup')
+                 'bake', 'pskd', 'ddgsd', 'manifold_mixup', 'labelsmooth',
+                 'focal', 'virtualsoftmax', 'maxent', 'cutout',
+                 'randomerasing', 'autoaugment', 'randaugment', 'augmix',
+                 'trivialaugment')
 }
 #: Methods whose pretraining distils from a frozen teacher: the demo uses the
 #: baseline's pretrained ResNet-18 (of the same seed) as that teacher.
