@@ -17,7 +17,7 @@ from distill_test_utils import (NORM, assert_deployable_like_plain, batch,
 
 from mixskd_mm.models.losses.dks_losses import loss_synergy_kd
 from mixskd_mm.models.losses.functional import loss_kd
-from mixskd_mm.models.utils.branches import backbone_stages
+from mixskd_mm.models.stages import stage_adapter
 from mixskd_mm.models.utils.stage_copy_branch import StageCopyBranch
 
 TINY = dict(
@@ -60,7 +60,7 @@ def test_branches_are_the_released_dks_architecture():
 def test_stage_copy_branch_appends_fresh_shape_keeping_blocks():
     torch.manual_seed(0)
     model = build(TINY)
-    stages = backbone_stages(model.backbone)
+    stages = stage_adapter(model.backbone).stages()
     branch = StageCopyBranch(stages, 2, (3, ))  # stage 4 has two blocks
     blocks = list(branch.layers[0])
     assert len(blocks) == 3

@@ -15,8 +15,8 @@ TINY = dict(
     seed=0,
     data_preprocessor=dict(type='ClsDataPreprocessor', **dtu.NORM))
 RELEASED_POINTS = ('stem', 'layer1', 'layer2', 'layer3')
-#: A backbone without ResNet stages (``res_layers``).
-MOBILENET = dict(type='MobileNetV2', widen_factor=0.25)
+#: A backbone without a stage adapter.
+NO_STAGES = dict(type='MobileNetV3', arch='small')
 
 
 def released_manifold_mixup(model, x, y, index_k, lam, perm):
@@ -116,8 +116,8 @@ def test_train_step_is_finite_and_eval_does_not_mix():
                         out_indices=(2, )),
           head=dtu.tiny_head(in_channels=32), mix_points=['layer4']),
      "'layer4' is not a stage"),
-    (dict(backbone=MOBILENET, head=dtu.tiny_head(in_channels=1280)),
-     'ResNet-like backbone'),
+    (dict(backbone=NO_STAGES, head=dtu.tiny_head(in_channels=576)),
+     'MobileNetV3 has no stage adapter.*mix_points=\\["input"\\]'),
     (dict(seed=-1), 'model.seed'),
     (dict(loss_weights=dict(ce=1.0)), 'valid names'),
     (dict(data_preprocessor=dict(type='MixSKDDataPreprocessor')),
@@ -130,8 +130,8 @@ def test_bad_hyper_parameters_are_refused(overrides, match):
 
 def test_input_mixing_needs_no_stages():
     # Built only: the 'input' path itself is tested on the tiny ResNet.
-    model = dtu.build(dict(TINY, backbone=MOBILENET,
-                           head=dtu.tiny_head(in_channels=1280),
+    model = dtu.build(dict(TINY, backbone=NO_STAGES,
+                           head=dtu.tiny_head(in_channels=576),
                            mix_points=['input']))
     assert model.mix_points == ('input', )
 

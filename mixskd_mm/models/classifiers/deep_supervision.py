@@ -14,7 +14,7 @@ from mmpretrain.registry import MODELS
 from torch import Tensor
 
 from ...utils.validate import check_number
-from ..utils.branches import backbone_stages
+from ..stages import stage_adapter
 from ..utils.stage_copy_branch import build_stage_copy_branches
 from .base import DistillClassifier
 
@@ -25,8 +25,9 @@ class DeeplySupervisedClassifier(DistillClassifier):
     """Backbone, head and auxiliary branch classifiers (not registered).
 
     Args:
-        backbone (dict): A ResNet-family backbone returning every stage,
-            e.g. ``out_indices=(0, 1, 2, 3)``.
+        backbone (dict): A backbone with a stage adapter
+            (:mod:`mixskd_mm.models.stages`) returning every stage, e.g.
+            ``out_indices=(0, 1, 2, 3)``.
         head (dict): The backbone's head; each branch head is a copy.
         neck (dict): Pooling before every head. Defaults to
             ``GlobalAveragePooling``.
@@ -64,13 +65,9 @@ class DeeplySupervisedClassifier(DistillClassifier):
             trains_on_mixed=False)
         self.temperature = temperature
         name = type(self).__name__
-        num_stages = len(backbone_stages(self.backbone))
-        out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
-        if out_indices != tuple(range(num_stages)):
-            raise ValueError(
-                f'{name} reads the stages its branches start from: set '
-                f'backbone.out_indices={tuple(range(num_stages))}, got '
-                f'{out_indices}')
+        stages = stage_adapter(self.backbone)
+        stages.check_outputs(name)
+        num_stages = stages.num_stages
         starts = tuple(
             check_number(k, f'model.branch_stages[{i}]', 0, num_stages - 2,
                          integer=True,

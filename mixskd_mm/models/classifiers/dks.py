@@ -40,7 +40,8 @@ class DKSClassifier(DeeplySupervisedClassifier):
       ``losses/dks_losses.py``).
 
     Args:
-        backbone (dict): A ResNet-family backbone with every stage in
+        backbone (dict): A backbone with a stage adapter (ResNet family,
+            ConvNeXt, Swin, MobileNetV2) with every stage in
             ``out_indices``, e.g. ``(0, 1, 2, 3)``.
         head (dict): The backbone's head; each branch head is a copy.
         neck (dict): Pooling before every head. Defaults to

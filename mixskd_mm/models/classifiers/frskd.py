@@ -14,7 +14,7 @@ from torch import Tensor
 
 from ..losses.frskd_losses import loss_at
 from ..losses.functional import loss_ce, loss_kd, loss_mix_ce
-from ..utils.branches import backbone_stages
+from ..stages import stage_adapter
 from ..utils.mixing import MixBatch
 from .base import DistillClassifier
 
@@ -66,8 +66,9 @@ class FRSKDClassifier(DistillClassifier):
       the distillation terms are unchanged.
 
     Args:
-        backbone (dict): A ResNet-family backbone returning all its stages,
-            e.g. ``out_indices=(0, 1, 2, 3)``.
+        backbone (dict): A backbone with a stage adapter
+            (:mod:`mixskd_mm.models.stages`) returning all its stages, e.g.
+            ``out_indices=(0, 1, 2, 3)``.
         head (dict): The classifier's head (``LinearClsHead``-like); the
             teacher head is a copy with ``in_channels`` set.
         neck (dict): Pooling before ``head``. Defaults to
@@ -120,14 +121,9 @@ class FRSKDClassifier(DistillClassifier):
         self.train_on = train_on
         self.temperature = temperature
 
-        stages = backbone_stages(self.backbone)
-        out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
-        if out_indices != tuple(range(len(stages))):
-            raise ValueError(
-                'FRSKD refines every stage of the backbone: set '
-                f'backbone.out_indices={tuple(range(len(stages)))}, got '
-                f'{out_indices}')
-        in_channels = [stage[-1].out_channels for stage in stages]
+        stages = stage_adapter(self.backbone)
+        stages.check_outputs('FRSKD')
+        in_channels = stages.channels
         # Self-teacher: BiFPN over the stages, GAP, its own linear head.
         self.self_teacher = MODELS.build(
             dict(self_teacher, in_channels=in_channels))

@@ -17,13 +17,15 @@ from torch import Tensor
 
 from ...utils.validate import check_number
 from ..losses.functional import loss_mix_ce
+from ..stages import stage_adapter
 from ..utils.mixing import MixBatch, draw_mixup
 from .base import DistillClassifier
 
 __all__ = ['ManifoldMixupClassifier', 'MIX_POINTS']
 
 #: Where the batch can be mixed: the images, the stem's output (the first
-#: stage's input) or the output of a residual stage.
+#: stage's input) or the output of stage K ('layerK', ResNet's names, for
+#: every backbone family).
 MIX_POINTS = ('input', 'stem', 'layer1', 'layer2', 'layer3', 'layer4')
 
 
@@ -36,9 +38,9 @@ class ManifoldMixupClassifier(DistillClassifier):
     h[index]`` with one ``lam ~ Beta(alpha, alpha)`` per batch and a random
     permutation ``index`` (:func:`~mixskd_mm.models.utils.mixing.draw_mixup`
     on the hidden tensor), and the rest of the network runs on it. The
-    points are hooks on the backbone's residual stages (``res_layers`` of
-    mmpretrain's ``ResNet``/``ResNet_CIFAR``): 'stem' mixes the input of
-    ``layer1``, 'layerK' the output of ``layerK``, 'input' the images.
+    points are hooks on the backbone's stages, found by its stage adapter
+    (:mod:`mixskd_mm.models.stages`): 'stem' mixes the input of the first
+    stage, 'layerK' the output of stage K, 'input' the images.
     Gradients flow through both partners, as released. Prediction is the
     parent's (no mixing).
 
@@ -48,7 +50,8 @@ class ManifoldMixupClassifier(DistillClassifier):
       through the head's ``loss_module`` (``mix_ce`` = 1).
 
     Args:
-        backbone (dict): A ResNet-like backbone with ``res_layers``.
+        backbone (dict): A backbone; one with a stage adapter for the
+            points other than 'input'.
         head (dict): Head config.
         neck (dict): Defaults to ``GlobalAveragePooling``.
         alpha (float): Beta(alpha, alpha) parameter, > 0. Defaults to 2.0
@@ -102,20 +105,20 @@ class ManifoldMixupClassifier(DistillClassifier):
             raise ValueError(
                 'model.mix_points must be a non-empty list of '
                 f'{MIX_POINTS}, got {points!r}')
-        layers = getattr(self.backbone, 'res_layers', None)
         staged = [p for p in points if p != 'input']
-        if staged and not isinstance(layers, (list, tuple)):
-            raise ValueError(
-                f'model.mix_points {staged} hook the stages of an mmpretrain '
-                'ResNet-like backbone (with `res_layers`), got '
-                f'{type(self.backbone).__name__}: use mix_points=["input"] '
-                'or such a backbone')
-        for p in staged:
-            if (p == 'stem' and not layers) or (
-                    p != 'stem' and p not in layers):
+        if staged:
+            try:
+                num_stages = stage_adapter(self.backbone).num_stages
+            except TypeError as err:
                 raise ValueError(
-                    f'model.mix_points: {p!r} is not a stage of this '
-                    f'backbone (stages: {list(layers)})')
+                    f'model.mix_points {staged} hook the stages of the '
+                    f'backbone: {err} Or use mix_points=["input"].') from None
+            names = ['stem'] + [f'layer{k + 1}' for k in range(num_stages)]
+            for p in staged:
+                if p not in names:
+                    raise ValueError(
+                        f'model.mix_points: {p!r} is not a stage of this '
+                        f'backbone (points: {names})')
         return tuple(points)
 
     @property
@@ -129,12 +132,19 @@ class ManifoldMixupClassifier(DistillClassifier):
 
     def _hook(self, point: str, mix):
         """Register the hook that mixes at ``point``; returns its handle."""
-        layers = self.backbone.res_layers
+        stages = stage_adapter(self.backbone)
         if point == 'stem':
-            return getattr(self.backbone, layers[0]).register_forward_pre_hook(
+            return stages.stage_input_module().register_forward_pre_hook(
                 lambda module, args: (mix(args[0]), *args[1:]))
-        return getattr(self.backbone, point).register_forward_hook(
-            lambda module, args, out: mix(out))
+
+        def mix_output(module, args, out):
+            # Swin's stages return (tokens, hw_shape).
+            return (mix(out[0]), *out[1:]) if isinstance(out, tuple) \
+                else mix(out)
+
+        index = int(point[len('layer'):]) - 1
+        return stages.stage_output_modules()[index].register_forward_hook(
+            mix_output)
 
     def loss(self,
              inputs: Tensor,

@@ -16,8 +16,8 @@ from torch import Tensor
 from ..losses.functional import loss_ce, loss_mix_ce
 from ..losses.mixskd_losses import (loss_adv, loss_feat, loss_mutual_kd,
                                     loss_teacher_kd, loss_teacher_mix_ce)
-from ..utils.branches import backbone_stages, build_branches
-from ..utils.checkpointing import enable_checkpointing
+from ..stages import stage_adapter
+from ..utils.branches import build_branches
 from ..utils.discriminator import FeatureDiscriminator
 from ..utils.mixing import MixBatch, interpolate
 from .base import DistillClassifier
@@ -83,7 +83,9 @@ class MixSKDClassifier(DistillClassifier):
     Prediction uses only ``backbone``, ``neck`` and ``head``.
 
     Args:
-        backbone (dict): A ResNet-family backbone returning its four stages:
+        backbone (dict): A four-stage backbone with a stage adapter
+            (:mod:`mixskd_mm.models.stages`: the ResNet family, ResNeXt,
+            RegNet, ConvNeXt, Swin, MobileNetV2) returning every stage, e.g.
             ``out_indices=(0, 1, 2, 3)``.
         head (dict): The backbone's head, e.g. ``LinearClsHead``; the branch
             heads and the teacher head are copies of it.
@@ -108,8 +110,9 @@ class MixSKDClassifier(DistillClassifier):
             by block, exact (same loss, gradients and BN running statistics:
             ``utils/checkpointing.py``): False, 'branches' (or True: the
             three auxiliary branches) or 'all' (the branches and the
-            backbone's residual stages). It trades one more forward of those
-            blocks for their stored activations. Set it here, not as the
+            backbone's stages, ``StageAdapter.checkpoint_backbone``). It
+            trades one more forward of those blocks for their stored
+            activations. Set it here, not as the
             backbone's own ``with_cp``, which updates BN statistics twice.
             Defaults to False.
         adversarial (dict, optional): Turns row 7 on:
@@ -151,11 +154,8 @@ class MixSKDClassifier(DistillClassifier):
         if teacher_inputs not in TEACHER_INPUTS:
             raise ValueError(f'teacher_inputs must be one of '
                              f'{TEACHER_INPUTS}, got {teacher_inputs!r}')
-        out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
-        if len(out_indices) != 4:
-            raise ValueError(
-                'MixSKD reads all four stages of the backbone: set '
-                f'backbone.out_indices=(0, 1, 2, 3), got {out_indices}')
+        stages = stage_adapter(self.backbone)
+        stages.check_outputs('MixSKD')
         self.temperature = temperature  # checked by DistillClassifier
         self.teacher_inputs = teacher_inputs
 
@@ -168,19 +168,23 @@ class MixSKDClassifier(DistillClassifier):
                 'backbone.with_cp=True (mmpretrain\'s checkpointing) updates '
                 'the BN running statistics twice per step: remove it and '
                 "set MixSKDClassifier(with_cp='all') instead")
+        # A family of another depth would silently change the method.
+        if stages.num_stages != 4:
+            raise ValueError(
+                f'MixSKD attaches branches after stages 1-3 of a four-stage '
+                f'backbone; {type(self.backbone).__name__} has '
+                f'{stages.num_stages} stages')
         self.with_cp = 'branches' if with_cp is True else with_cp
         self.branches = build_branches(self.backbone, branch_depth,
                                        with_cp=bool(self.with_cp))
         if self.with_cp == 'all':
-            for stage in backbone_stages(self.backbone):
-                enable_checkpointing(stage)
+            stages.checkpoint_backbone()
         self.branch_heads = ModuleList(
             MODELS.build(copy.deepcopy(self.head_cfg))
             for _ in self.branches)
 
         # Self-teacher: aggregation neck + its own linear head.
-        stage_channels = [s[-1].out_channels
-                          for s in backbone_stages(self.backbone)]
+        stage_channels = stages.channels
         in_channels = (
             stage_channels if teacher_inputs == 'backbone_stages' else
             [stage_channels[-1]] * len(stage_channels))

@@ -13,7 +13,7 @@ from torch import Tensor
 
 from ..losses.functional import loss_ce
 from ..losses.sad_losses import loss_sad
-from ..utils.branches import backbone_stages
+from ..stages import stage_adapter
 from ..utils.mixing import MixBatch
 from .base import DistillClassifier
 
@@ -39,7 +39,8 @@ class SADClassifier(DistillClassifier):
       stage but the last.
 
     Args:
-        backbone (dict): A ResNet-family backbone with every stage in
+        backbone (dict): A backbone with a stage adapter (ResNet family,
+            ConvNeXt, Swin, MobileNetV2) with every stage in
             ``out_indices``, e.g. ``(0, 1, 2, 3)``.
         head (dict): The head, reading the last stage.
         neck (dict): Defaults to ``GlobalAveragePooling``.
@@ -67,13 +68,13 @@ class SADClassifier(DistillClassifier):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg,
             trains_on_mixed=False)
-        num_stages = len(backbone_stages(self.backbone))
-        out_indices = tuple(getattr(self.backbone, 'out_indices', ()))
-        if num_stages < 2 or out_indices != tuple(range(num_stages)):
+        stages = stage_adapter(self.backbone)
+        if stages.num_stages < 2:
             raise ValueError(
                 'SAD distils between consecutive stages: the backbone needs '
-                'at least two stages, all returned: set backbone.out_indices'
-                f'={tuple(range(num_stages))}, got {out_indices}')
+                f'at least two, {type(self.backbone).__name__} has '
+                f'{stages.num_stages}')
+        stages.check_outputs('SAD')
 
     def loss(self,
              inputs: Tensor,

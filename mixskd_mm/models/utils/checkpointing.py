@@ -27,7 +27,8 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.utils.checkpoint import checkpoint
 
 __all__ = [
-    'frozen_running_stats', 'checkpointed_blocks', 'enable_checkpointing'
+    'frozen_running_stats', 'checkpointed_blocks', 'enable_checkpointing',
+    'enable_checkpointing_forward'
 ]
 
 
@@ -116,3 +117,34 @@ def enable_checkpointing(stage: nn.Sequential) -> None:
             'enable_checkpointing wraps the blocks of an nn.Sequential stage '
             f'(a ResNet ResLayer); got {type(stage).__name__}')
     stage.forward = _CheckpointedForward(stage)
+
+
+class _CheckpointedCall:
+    """A module's own ``forward`` run under checkpointing (picklable)."""
+
+    def __init__(self, module: nn.Module):
+        self.module = module
+
+    def __call__(self, *args, **kwargs):
+        forward = type(self.module).forward
+        if not torch.is_grad_enabled():
+            return forward(self.module, *args, **kwargs)
+        return checkpoint(
+            forward,
+            self.module,
+            *args,
+            use_reentrant=False,
+            context_fn=partial(_contexts, self.module),
+            **kwargs)
+
+
+def enable_checkpointing_forward(module: nn.Module) -> None:
+    """Make one block checkpoint its own forward, in place.
+
+    Like :func:`enable_checkpointing` but for a single block whose forward
+    takes any arguments (a Swin block's ``(tokens, hw_shape)``): the
+    instance's ``forward`` runs the class's under the exact checkpoint of
+    this module. Applying it twice changes nothing.
+    """
+    if not isinstance(module.__dict__.get('forward'), _CheckpointedCall):
+        module.forward = _CheckpointedCall(module)
