@@ -122,3 +122,29 @@ def test_live_tensor_bytes_counts_peak_and_frees(bench):
     assert tracker.live == 4000 + 2000
     del c
     assert tracker.live == 4000
+
+
+def test_backbone_runs_each_recipe_and_prints_its_ratios(bench, tmp_path,
+                                                         capsys):
+    assert 'r50' in bench.backbone_names()
+    out = tmp_path / 'bench.json'
+    bench.main([
+        '--backbone', 'r50', '--img-size', '32', '--batch', '2', '--iters',
+        '1', '--warmup', '0', '--branch-depth', 'light', '--device', 'cpu',
+        '--json', str(out)
+    ])
+    result = json.loads(out.read_text())
+    (r50, ) = result['backbones']
+    assert r50['backbone'] == 'r50'
+    assert r50['config'].endswith('configs/mixskd_r50_imagenet.py')
+    row = r50['settings'][0]
+    # The recipe's own ResNet-50 (--depth does not apply): 25.6 M params.
+    assert 25.5e6 < row['plain']['params'] < 25.6e6
+    summary = capsys.readouterr().out.splitlines()
+    header = next(i for i, ln in enumerate(summary) if 'Mparams' in ln)
+    cells = summary[header + 1].split()
+    assert cells[0] == 'r50'
+    assert float(cells[3]) == pytest.approx(row['flop_ratio'], abs=0.01)
+    assert float(cells[5]) == pytest.approx(row['memory_ratio'], abs=0.01)
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--backbone', 'vgg16'])

@@ -6,18 +6,16 @@ one process, on the same random batch. For every setting (precision,
 channels-last, branch checkpointing, ``torch.compile``) it measures per
 model:
 
-- step time: median of ``--iters`` training steps after ``--warmup``
-  (``torch.cuda.synchronize()`` around each step on CUDA), and images per
-  second (originals, i.e. ``--batch / step time``);
-- FLOPs of one training step (forward + backward, counted by
-  ``torch.utils.flop_counter`` as the step really runs, so a checkpointed
-  step includes its recomputation);
+- step time: median of ``--iters`` steps after ``--warmup`` (synchronised
+  on CUDA), and images per second (originals: ``--batch / step time``);
+- FLOPs of one training step (forward + backward, by
+  ``torch.utils.flop_counter`` as the step runs, so a checkpointed step
+  includes its recomputation);
 - peak memory of one step. CUDA: ``torch.cuda.max_memory_allocated()``.
-  CPU: the peak of the bytes held by live tensors (parameters, optimizer
-  state, activations, gradients, temporaries), tracked per storage by a
-  ``TorchDispatchMode``; allocator caches and oneDNN scratch buffers are not
-  tensors and are not counted (the CUDA figure leaves the caching
-  allocator's reserve out likewise);
+  CPU: the peak bytes held by live tensors (parameters, optimizer state,
+  activations, gradients, temporaries) per storage, by a
+  ``TorchDispatchMode``; allocator caches and oneDNN scratch buffers are
+  not tensors and not counted (nor is CUDA's caching reserve);
 
 and the MixSKD / plain ratios. Time beyond the FLOP ratio is overhead that
 code could remove. It prints one table; ``--json OUT`` writes every figure.
@@ -27,6 +25,7 @@ code could remove. It prints one table; ``--json OUT`` writes every figure.
     python tools/benchmark.py --depth 50 --batch 8 --with-cp none branches all
     python tools/benchmark.py --config configs/mixskd_r18_cifar100.py \\
         --img-size 32 --batch 64 --precision fp32 bf16 --channels-last off on
+    python tools/benchmark.py --backbone r50 convnext-t swin-t --batch 8
 
 Precision: fp32; bf16 (autocast; CPU: ``CPUAmpOptimWrapper``, CUDA:
 mmengine's ``AmpOptimWrapper(dtype='bfloat16')``); fp16 (CUDA only:
@@ -34,6 +33,7 @@ mmengine's ``AmpOptimWrapper(dtype='bfloat16')``); fp16 (CUDA only:
 """
 import argparse
 import copy
+import glob
 import itertools
 import json
 import logging
@@ -50,6 +50,7 @@ from mmengine.optim import OptimWrapper
 from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import mixskd_mm  # noqa: E402,F401
 from mmpretrain.registry import MODELS  # noqa: E402
 from mmpretrain.structures import DataSample  # noqa: E402
@@ -57,6 +58,7 @@ from mmpretrain.structures import DataSample  # noqa: E402
 from mixskd_mm.engine import CPUAmpOptimWrapper  # noqa: E402
 from mixskd_mm.engine.memory import LiveTensorBytes  # noqa: E402
 from mixskd_mm.models.data_preprocessors import to_channels_last  # noqa
+from benchmark_table import print_backbones, print_row  # noqa: E402
 
 PRECISIONS = ('fp32', 'bf16', 'fp16')
 WITH_CP = ('none', 'branches', 'all')
@@ -66,16 +68,20 @@ MODEL_FIELDS = ('params', 'flops', 'step_time_s', 'step_times_s',
 RATIO_FIELDS = ('flop_ratio', 'step_time_ratio', 'memory_ratio',
                 'overhead_beyond_flops_pct')
 SETTING_FIELDS = ('precision', 'channels_last', 'with_cp', 'compile')
+CONFIGS = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs')
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--config', default='configs/mixskd_r50_imagenet.py',
+                        help='a MixSKD config (default: the ImageNet recipe)')
+    parser.add_argument('--depth', type=int, default=18,
+                        help="the config's ResNet depth (default 18)")
+    names = backbone_names()
     parser.add_argument(
-        '--config',
-        default='configs/mixskd_r50_imagenet.py',
-        help='a MixSKD config (default: the ImageNet recipe)')
-    parser.add_argument(
-        '--depth', type=int, default=18, help='ResNet depth (default 18)')
+        '--backbone', nargs='+', metavar='NAME', choices=names,
+        help='instead of --config/--depth: the MixSKD ImageNet recipes '
+        f'configs/mixskd_<NAME>_imagenet.py in turn ({", ".join(names)})')
     parser.add_argument('--img-size', type=int, default=224)
     parser.add_argument('--batch', type=int, default=32,
                         help='original images per step')
@@ -87,8 +93,8 @@ def parse_args(argv=None):
                         help='override the config\'s branch depth')
     parser.add_argument('--precision', nargs='+', choices=PRECISIONS,
                         default=['fp32'], help='fp16 is CUDA-only')
-    parser.add_argument(
-        '--channels-last', nargs='*', choices=['off', 'on'], default=['off'],
+    parser.add_argument('--channels-last', nargs='*', choices=['off', 'on'],
+                        default=['off'],
         help='channels-last inputs for both models (MixSKD through '
         'MixSKDDataPreprocessor(channels_last=True)); alone: on')
     parser.add_argument('--with-cp', nargs='+', choices=WITH_CP,
@@ -97,10 +103,9 @@ def parse_args(argv=None):
     parser.add_argument('--compile', action='store_true',
                         help='torch.compile the models\' forward (as '
                         'mmengine\'s compile=True)')
-    parser.add_argument(
-        '--sweep', action='store_true',
-        help='every precision of this device, channels-last off/on and '
-        'with_cp none/branches/all')
+    parser.add_argument('--sweep', action='store_true',
+                        help='every precision of this device, channels-last '
+                        'off/on and with_cp none/branches/all')
     parser.add_argument('--json', metavar='OUT', help='write the figures')
     args = parser.parse_args(argv)
     args.channels_last = [v == 'on' for v in (args.channels_last or ['on'])]
@@ -117,20 +122,28 @@ def parse_args(argv=None):
     return args
 
 
+def backbone_names():
+    """The backbones that have a MixSKD ImageNet recipe."""
+    found = glob.glob(osp.join(CONFIGS, 'mixskd_*_imagenet.py'))
+    return sorted(osp.basename(f)[7:-len('_imagenet.py')] for f in found)
+
+
 def model_configs(args):
     """The MixSKD config and the plain ``ImageClassifier`` with its parts."""
     cfg = Config.fromfile(args.config).model
     if cfg.type != 'MixSKDClassifier':
         raise SystemExit(f'{args.config} is not a MixSKD config '
                          f'(model.type={cfg.type})')
-    if cfg.backbone.type == 'ResNet':
+    if cfg.backbone.type == 'ResNet' and not args.backbone:
         cfg.backbone.depth = args.depth
         cfg.head.in_channels = 512 * (4 if args.depth >= 50 else 1)
     if args.branch_depth:
         cfg.branch_depth = args.branch_depth
     plain = dict(
         type='ImageClassifier',
-        backbone=dict(copy.deepcopy(cfg.backbone), out_indices=(3, )),
+        # Only the last stage, as the MixSKD backbone's last output.
+        backbone=dict(copy.deepcopy(cfg.backbone),
+                      out_indices=tuple(cfg.backbone.out_indices)[-1:]),
         neck=copy.deepcopy(cfg.neck),
         head=copy.deepcopy(cfg.head),
         data_preprocessor={
@@ -265,6 +278,11 @@ def ratios(a, b):
         overhead_beyond_flops_pct=100 * (time_ratio / flop_ratio - 1))
 
 
+def memory_measure(device):
+    return ('torch.cuda.max_memory_allocated' if device.startswith('cuda')
+            else 'peak bytes of live CPU tensors')
+
+
 def device_name(device):
     if device.startswith('cuda'):
         return torch.cuda.get_device_name(torch.device(device))
@@ -292,15 +310,9 @@ def run(args):
         mixskd = measure(model, precision, data, args)
         del model
         plain = plain_cache[precision, cl]
-        rows.append(
-            dict(
-                precision=precision,
-                channels_last=cl,
-                with_cp=with_cp,
-                compile=args.compile,
-                MixSKD=mixskd,
-                plain=plain,
-                **ratios(mixskd, plain)))
+        rows.append(dict(precision=precision, channels_last=cl,
+                         with_cp=with_cp, compile=args.compile,
+                         MixSKD=mixskd, plain=plain, **ratios(mixskd, plain)))
         print_row(rows[-1], header=len(rows) == 1)
     return dict(
         device=args.device,
@@ -314,47 +326,43 @@ def run(args):
         iters=args.iters,
         warmup=args.warmup,
         branch_depth=mixskd_cfg.branch_depth,
-        memory_measure=('torch.cuda.max_memory_allocated'
-                        if args.device.startswith('cuda') else
-                        'peak bytes of live CPU tensors'),
+        memory_measure=memory_measure(args.device),
         command=' '.join(['python', 'tools/benchmark.py'] + sys.argv[1:]),
         settings=rows)
 
 
-COLUMNS = (('precision', 9), ('ch-last', 7), ('with_cp', 8), ('MixSKD s', 9),
-           ('plain s', 8), ('MixSKD img/s', 12), ('plain img/s', 11),
-           ('MixSKD MB', 10), ('plain MB', 9), ('GFLOPs', 8),
-           ('FLOP x', 7), ('time x', 7), ('mem x', 6), ('beyond', 8))
-
-
-def print_row(row, header=False):
-    a, b = row['MixSKD'], row['plain']
-    cells = (row['precision'], 'on' if row['channels_last'] else 'off',
-             row['with_cp'], f'{a["step_time_s"]:.3f}',
-             f'{b["step_time_s"]:.3f}', f'{a["images_per_s"]:.1f}',
-             f'{b["images_per_s"]:.1f}',
-             f'{a["peak_memory_bytes"] / 2**20:.0f}',
-             f'{b["peak_memory_bytes"] / 2**20:.0f}',
-             f'{a["flops"] / 1e9:.1f}', f'{row["flop_ratio"]:.2f}',
-             f'{row["step_time_ratio"]:.2f}', f'{row["memory_ratio"]:.2f}',
-             f'{row["overhead_beyond_flops_pct"]:+.1f}%')
-    if header:
-        print(' '.join(f'{name:>{w}s}' for name, w in COLUMNS), flush=True)
-    print(' '.join(f'{c:>{w}s}' for c, (_, w) in zip(cells, COLUMNS)),
-          flush=True)
-
-
 def main(argv=None):
     args = parse_args(argv)
-    # Keep the table readable: no weight-initialisation log per model.
-    MMLogger.get_current_instance().setLevel(logging.WARNING)
-    print(f'ResNet-{args.depth} at {args.img_size} px, batch {args.batch} '
-          f'originals, {args.device} ({device_name(args.device)}), torch '
-          f'threads {torch.get_num_threads()}, compile {args.compile}; '
-          f'median of {args.iters} steps after {args.warmup} (+1) warm-up; '
-          'GFLOPs of one MixSKD step; x = MixSKD / plain', flush=True)
-    result = run(args)
-    print(f'memory: {result["memory_measure"]}')
+    # Keep the table readable: no weight-initialisation log per model (and
+    # the caller's logger as it was afterwards).
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        return report(args)
+    finally:
+        logger.setLevel(level)
+
+
+def report(args):
+    what = (', '.join(args.backbone)
+            if args.backbone else f'ResNet-{args.depth}')
+    print(f'{what} at {args.img_size} px, batch {args.batch} originals, '
+          f'{args.device} ({device_name(args.device)}), torch threads '
+          f'{torch.get_num_threads()}, compile {args.compile}; median of '
+          f'{args.iters} steps after {args.warmup} (+1) warm-up; GFLOPs of '
+          'one MixSKD step; x = MixSKD / plain', flush=True)
+    if args.backbone:
+        results = []
+        for name in args.backbone:
+            print(f'-- {name}', flush=True)
+            args.config = osp.join(CONFIGS, f'mixskd_{name}_imagenet.py')
+            results.append(dict(run(args), backbone=name))
+        print_backbones(results)
+        result = dict(backbones=results)
+    else:
+        result = run(args)
+    print(f'memory: {memory_measure(args.device)}')
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(result, f, indent=2)
