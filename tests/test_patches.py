@@ -48,6 +48,9 @@ SITES = {
     lambda: [_module(m).save_checkpoint for m in (
         'mmengine.runner.checkpoint', 'mmengine.runner.runner',
         'mmengine.runner')],
+    'swin_strict_pretrained_guard':
+    lambda: [vars(_module(m).SwinTransformer)['init_weights'] for m in (
+        'mmdet.models.backbones.swin', 'mmseg.models.backbones.swin')],
 }
 
 
@@ -78,11 +81,15 @@ UPSTREAM = {
                                               'LoadAnnotations.transform'),
     'atomic_checkpoints': _defined_in('mmengine/runner/checkpoint.py',
                                       'save_checkpoint'),
+    'swin_strict_pretrained_guard': lambda obj: any(
+        _defined_in(f'{pkg}/models/backbones/swin.py',
+                    'SwinTransformer.init_weights')(obj)
+        for pkg in ('mmdet', 'mmseg')),
 }
 
 #: The patches whose replacement wraps what it replaces.
 WRAPPERS = ('empty_dataset_error', 'unreadable_image_error',
-            'unreadable_label_map_error')
+            'unreadable_label_map_error', 'swin_strict_pretrained_guard')
 
 #: numpy 2.4 removed in1d (numpy/numpy#29978).
 NUMPY_WITHOUT_IN1D = tuple(int(v) for v in np.__version__.split('.')[:2]) \
@@ -100,6 +107,7 @@ EXPECTED = {
     'unreadable_image_error': True,
     'unreadable_label_map_error': True,
     'atomic_checkpoints': True,
+    'swin_strict_pretrained_guard': True,  # mmdet and mmseg installed
 }
 
 

@@ -148,6 +148,15 @@ def check_resnet_layout(backbone: dict, filename: str) -> None:
     be told from a shallower network without the config.
     """
     keys = set(backbone)
+    if not any(_RESNET_GROUPS.match(k) for k in keys):
+        # ConvNeXt, Swin, MobileNetV2, ...: only their config can tell
+        # whether every tensor is there.
+        raise CheckpointFormatError(
+            f'{filename!r} saves no config to check its backbone against, '
+            'and the backbone is not a ResNet (its keys: '
+            f'{list_keys(sorted(keys))}): export from the checkpoint that '
+            'the training run wrote (mmengine saves the config in its '
+            "'meta'), or check the tensors yourself.")
     missing = []
     if not any(k.startswith('stem.') for k in keys):
         stem = ['conv1.weight'] + [f'bn1.{t}' for t in _BN_TENSORS]
