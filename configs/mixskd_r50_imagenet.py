@@ -12,27 +12,14 @@
 #              work_dirs/mixskd_r50_imagenet/epoch_305.pth \
 #              work_dirs/mixskd_r50_imagenet/backbone.pth
 _base_ = [
-    './_base_/models/resnet50_imagenet.py', './_base_/imagenet_bs16x8_305e.py'
+    './_base_/models/resnet50_imagenet.py', './_base_/imagenet_bs16x8_305e.py',
+    './_base_/models/mixskd_imagenet.py'
 ]
 
 model = dict(
-    type='MixSKDClassifier',
+    _base_.mixskd_settings,
     backbone=dict(out_indices=(0, 1, 2, 3)),
-    self_teacher=dict(type='SelfTeacherNeck', fusion='concat'),
-    teacher_inputs='branch_outputs',
-    branch_depth='full',
-    temperature=3.0,
-    loss_weights=dict(ce=1.0,
-                      mix_ce=1.0,
-                      teacher_mix_ce=1.0,
-                      mutual_kd=1.0,
-                      teacher_kd=1.0,
-                      feat=1.0),
-    adversarial=None,
-    # row 7 of the objective; see MixSKDClassifier
     data_preprocessor=dict(
-        type='MixSKDDataPreprocessor',
-        mix_mode='mixup',
         # Faster convolutions (CPU oneDNN, tensor-core GPUs); same values.
         channels_last=True,
-        alpha=0.2))
+        **_base_.mixskd_mixing))

@@ -16,26 +16,15 @@
 # Then:    tools/export_backbone.py \
 #              work_dirs/mixskd_resnext50-32x4d_imagenet/epoch_100.pth \
 #              work_dirs/mixskd_resnext50-32x4d_imagenet/backbone.pth
-_base_ = './baseline_resnext50-32x4d_imagenet.py'
+_base_ = [
+    './baseline_resnext50-32x4d_imagenet.py', './_base_/models/mixskd_imagenet.py'
+]
 
 model = dict(
-    type='MixSKDClassifier',
+    _base_.mixskd_settings,
     backbone=dict(out_indices=(0, 1, 2, 3)),
-    self_teacher=dict(type='SelfTeacherNeck', fusion='concat'),
-    teacher_inputs='branch_outputs',
-    branch_depth='full',
-    temperature=3.0,
-    loss_weights=dict(ce=1.0,
-                      mix_ce=1.0,
-                      teacher_mix_ce=1.0,
-                      mutual_kd=1.0,
-                      teacher_kd=1.0,
-                      feat=1.0),
-    adversarial=None,
     # The recipe's mean, std, RGB order and num_classes.
     data_preprocessor=dict(
         _base_.data_preprocessor,
-        type='MixSKDDataPreprocessor',
-        mix_mode='mixup',
         channels_last=True,
-        alpha=0.2))
+        **_base_.mixskd_mixing))

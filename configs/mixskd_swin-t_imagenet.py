@@ -25,32 +25,20 @@
 # Then:    tools/export_backbone.py \
 #              work_dirs/mixskd_swin-t_imagenet/epoch_300.pth \
 #              work_dirs/mixskd_swin-t_imagenet/backbone.pth
-_base_ = './baseline_swin-t_imagenet.py'
+_base_ = [
+    './baseline_swin-t_imagenet.py', './_base_/models/mixskd_imagenet.py'
+]
 
 # Replaced, not merged: ImageClassifier's train_cfg (the batch augments) is
 # no argument of MixSKDClassifier.
 model = dict(
+    _base_.mixskd_settings,
     _delete_=True,
-    type='MixSKDClassifier',
     backbone=dict(_base_.model.backbone, out_after_downsample=False),
     neck=_base_.model.neck,
     head=_base_.model.head,
     init_cfg=_base_.model.init_cfg,
-    self_teacher=dict(type='SelfTeacherNeck', fusion='concat'),
-    teacher_inputs='branch_outputs',
-    branch_depth='full',
-    temperature=3.0,
-    loss_weights=dict(ce=1.0,
-                      mix_ce=1.0,
-                      teacher_mix_ce=1.0,
-                      mutual_kd=1.0,
-                      teacher_kd=1.0,
-                      feat=1.0),
-    adversarial=None,
     # The recipe's mean, std, RGB order and num_classes.
     data_preprocessor=dict(
-        _base_.data_preprocessor,
-        type='MixSKDDataPreprocessor',
-        mix_mode='mixup',
-        alpha=0.2))
+        _base_.data_preprocessor, **_base_.mixskd_mixing))
 find_unused_parameters = False
