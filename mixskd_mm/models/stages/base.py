@@ -132,7 +132,8 @@ class StageAdapter:
         rules = [dict(c) for c in cfgs if isinstance(c, dict) and 'layer' in c]
         return rules or self.default_init_cfg()
 
-    def default_init_cfg(self):
+    @classmethod
+    def default_init_cfg(cls):
         """The family's usual init when the backbone names no rule."""
         return [
             dict(type='Kaiming', layer=['Conv2d']),

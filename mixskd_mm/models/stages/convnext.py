@@ -43,7 +43,8 @@ class ConvNeXtStages(StageAdapter):
     def stage_output_modules(self) -> List[nn.Module]:
         return list(self.backbone.stages)
 
-    def default_init_cfg(self):
+    @classmethod
+    def default_init_cfg(cls):
         return [
             dict(type='TruncNormal', layer=['Conv2d', 'Linear'], std=.02,
                  bias=0.),

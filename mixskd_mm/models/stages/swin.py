@@ -107,7 +107,8 @@ class SwinStages(StageAdapter):
             for block in seq.blocks:
                 enable_checkpointing_forward(block)
 
-    def default_init_cfg(self):
+    @classmethod
+    def default_init_cfg(cls):
         # mmpretrain's Swin recipes initialise the Linear layers so.
         return [
             dict(type='TruncNormal', layer=['Linear'], std=.02, bias=0.),

@@ -17,7 +17,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor
 
-from ..stages import Stage, stage_adapter
+from ..stages import Stage, StageAdapter, stage_adapter
 from .checkpointing import checkpointed_blocks
 
 __all__ = ['AuxiliaryBranch', 'build_branches', 'fresh_copy']
@@ -56,8 +56,9 @@ class AuxiliaryBranch(BaseModule):
             activations are recomputed there (one more forward of the
             branch), with bit-for-bit the same loss, gradients and BN running
             statistics (:mod:`.checkpointing`). Defaults to False.
-        init_cfg (dict | list[dict], optional): Defaults to Kaiming for
-            convolutions and 1 / 0 for norm layers, like mmpretrain's ResNet
+        init_cfg (dict | list[dict], optional): Defaults to
+            ``StageAdapter.default_init_cfg()``: Kaiming for convolutions
+            and 1 / 0 for BN layers, like mmpretrain's ResNet
             (:func:`build_branches` passes the backbone's own rules).
 
     Shapes:
@@ -74,10 +75,7 @@ class AuxiliaryBranch(BaseModule):
                  out_norm: Optional[nn.Module] = None,
                  num_blocks: Optional[Sequence[int]] = None):
         if init_cfg is None:
-            init_cfg = [
-                dict(type='Kaiming', layer=['Conv2d']),
-                dict(type='Constant', val=1, layer=['_BatchNorm'])
-            ]
+            init_cfg = StageAdapter.default_init_cfg()
         super().__init__(init_cfg=init_cfg)
         if depth not in BRANCH_DEPTHS:
             raise ValueError(
