@@ -7,23 +7,12 @@
 # data has 2 or more training images per class (tools/make_demo_data.py).
 _base_ = ['../bake_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-model = dict(
-    backbone={{_base_.demo.backbone}},
-    head={{_base_.demo.head}},
-    data_preprocessor={{_base_.demo.data_preprocessor}})
+# The demo's data, schedule and network size over the recipe's: every
+# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
+# optimizer, schedule, hooks).
+globals().update(_base_.demo)
+
 train_dataloader = dict(
-    _delete_=True,
+    _base_.demo.train_dataloader,
     batch_size=64,
-    num_workers=0,
-    persistent_workers=False,
-    collate_fn=dict(type='default_collate'),
-    sampler=dict(type='IntraClassSampler', num_partners=1, shuffle=True),
-    dataset={{_base_.demo.train_dataloader.dataset}})
-val_dataloader = {{_base_.demo.val_dataloader}}
-test_dataloader = {{_base_.demo.test_dataloader}}
-val_evaluator = {{_base_.demo.val_evaluator}}
-test_evaluator = val_evaluator
-optim_wrapper = {{_base_.demo.optim_wrapper}}
-param_scheduler = {{_base_.demo.param_scheduler}}
-train_cfg = {{_base_.demo.train_cfg}}
-default_hooks = {{_base_.demo.default_hooks}}
+    sampler=dict(type='IntraClassSampler', num_partners=1, shuffle=True))

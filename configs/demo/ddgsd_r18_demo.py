@@ -4,39 +4,24 @@
 # demo's with the augmentation wrapped in MultiView (two views per image).
 _base_ = ['../ddgsd_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-model = dict(
-    backbone={{_base_.demo.backbone}},
-    head={{_base_.demo.head}},
-    data_preprocessor={{_base_.demo.data_preprocessor}})
+# The demo's data, schedule and network size over the recipe's: every
+# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
+# optimizer, schedule, hooks).
+globals().update(_base_.demo)
+
+# The demo's crop and flip, as DDGSD's two views of each image.
 train_dataloader = dict(
-    _delete_=True,
-    batch_size=32,
-    num_workers=0,
-    persistent_workers=False,
-    collate_fn=dict(type='default_collate'),
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    _base_.demo.train_dataloader,
     dataset=dict(
-        type='CustomDataset',
-        data_root='data/demo/cls',
-        ann_file='meta/train.txt',
-        data_prefix='train',
+        _base_.demo.train_dataloader.dataset,
         pipeline=[
             dict(type='LoadImageFromFile'),
             dict(type='MultiView',
                  num_views=2,
                  transforms=[[
-                     dict(type='RandomResizedCrop', scale=64,
-                          crop_ratio_range=(0.5, 1.0)),
+                     _base_.demo_crop,
                      dict(type='RandomFlip', prob=0.5,
                           direction='horizontal'),
                  ]]),
             dict(type='PackInputs'),
         ]))
-val_dataloader = {{_base_.demo.val_dataloader}}
-test_dataloader = {{_base_.demo.test_dataloader}}
-val_evaluator = {{_base_.demo.val_evaluator}}
-test_evaluator = val_evaluator
-optim_wrapper = {{_base_.demo.optim_wrapper}}
-param_scheduler = {{_base_.demo.param_scheduler}}
-train_cfg = {{_base_.demo.train_cfg}}
-default_hooks = {{_base_.demo.default_hooks}}

@@ -3,16 +3,7 @@
 # size (ResNet-18 at half width, 64 px, 20 classes).
 _base_ = ['../sad_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-model = dict(
-    backbone={{_base_.demo.backbone}},
-    head={{_base_.demo.head}},
-    data_preprocessor={{_base_.demo.data_preprocessor}})
-train_dataloader = {{_base_.demo.train_dataloader}}
-val_dataloader = {{_base_.demo.val_dataloader}}
-test_dataloader = {{_base_.demo.test_dataloader}}
-val_evaluator = {{_base_.demo.val_evaluator}}
-test_evaluator = val_evaluator
-optim_wrapper = {{_base_.demo.optim_wrapper}}
-param_scheduler = {{_base_.demo.param_scheduler}}
-train_cfg = {{_base_.demo.train_cfg}}
-default_hooks = {{_base_.demo.default_hooks}}
+# The demo's data, schedule and network size over the recipe's: every
+# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
+# optimizer, schedule, hooks).
+globals().update(_base_.demo)

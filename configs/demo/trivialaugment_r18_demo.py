@@ -4,43 +4,19 @@
 # Kept of the method: torchvision TrivialAugmentWide after crop and flip.
 _base_ = ['../trivialaugment_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's pipeline with the recipe's TrivialAugmentWide at its place
-# (after crop and flip). torchvision fixes its largest translation at 32 px
+# The demo's data, schedule and network size over the recipe's: every
+# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
+# optimizer, schedule, hooks).
+globals().update(_base_.demo)
+
+# The recipe's pipeline with the demo's crop in place of its own.
+# torchvision fixes TrivialAugmentWide's largest translation at 32 px
 # whatever the image size (no option to scale it): half the demo's side.
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)),
-    dict(type='RandomFlip', prob=0.5, direction='horizontal'),
-    dict(type='NumpyToPIL', to_rgb=True),
-    dict(type='torchvision/TrivialAugmentWide', num_magnitude_bins=31),
-    dict(type='PILToNumpy', to_bgr=True),
-    dict(type='PackInputs'),
+    _base_.demo_crop if t.type == 'RandomResizedCrop' else t
+    for t in _base_.train_pipeline
 ]
-model = dict(
-    backbone={{_base_.demo.backbone}},
-    head={{_base_.demo.head}},
-    data_preprocessor={{_base_.demo.data_preprocessor}})
-# The demo's train loader, key by key (so its data stays the demo's), with
-# the pipeline above: {{_base_.demo.train_dataloader}} would bring the
-# demo's pipeline and drop the augmentation.
 train_dataloader = dict(
-    _delete_=True,
-    batch_size={{_base_.demo.train_dataloader.batch_size}},
-    num_workers={{_base_.demo.train_dataloader.num_workers}},
-    persistent_workers={{_base_.demo.train_dataloader.persistent_workers}},
-    collate_fn={{_base_.demo.train_dataloader.collate_fn}},
-    sampler={{_base_.demo.train_dataloader.sampler}},
+    _base_.demo.train_dataloader,
     dataset=dict(
-        type={{_base_.demo.train_dataloader.dataset.type}},
-        data_root={{_base_.demo.train_dataloader.dataset.data_root}},
-        ann_file={{_base_.demo.train_dataloader.dataset.ann_file}},
-        data_prefix={{_base_.demo.train_dataloader.dataset.data_prefix}},
-        pipeline=train_pipeline))
-val_dataloader = {{_base_.demo.val_dataloader}}
-test_dataloader = {{_base_.demo.test_dataloader}}
-val_evaluator = {{_base_.demo.val_evaluator}}
-test_evaluator = val_evaluator
-optim_wrapper = {{_base_.demo.optim_wrapper}}
-param_scheduler = {{_base_.demo.param_scheduler}}
-train_cfg = {{_base_.demo.train_cfg}}
-default_hooks = {{_base_.demo.default_hooks}}
+        _base_.demo.train_dataloader.dataset, pipeline=train_pipeline))

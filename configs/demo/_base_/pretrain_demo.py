@@ -1,14 +1,19 @@
 # Data, network size and schedule of the demo's classification pretraining:
 # the generated ImageNet-style set of tools/make_demo_data.py (20 shape x
-# texture classes, 64 px). The demo configs take these with
-# {{_base_.demo.<name>}} so that each method's demo config inherits its real
-# recipe and overrides only data, schedule and network size. The epoch count
-# is the 'default' demo size; the demo pipeline (tools/demo.py) shortens it
-# for --size tiny/small.
+# texture classes, 64 px). A demo config inherits its method's real recipe
+# and this file, then lifts `demo` to the top level with
+# `globals().update(_base_.demo)`, so that it overrides only data, schedule
+# and network size. The indirection is mmengine's rule: two bases of one
+# config may not set the same key, and the recipe sets all of these. The
+# epoch count is the 'default' demo size; the demo pipeline (tools/demo.py)
+# shortens it for --size tiny/small.
 _epochs = 4
+# The demo's crop: the augmentation demos put it in place of the recipe's.
+demo_crop = dict(
+    type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0))
 _train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)),
+    demo_crop,
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
@@ -44,25 +49,31 @@ _backbone = dict(
     depth=18, stem_channels=32, base_channels=32, zero_init_residual=True)
 _feat_channels = 256  # width of the last stage, read by the heads
 
+# The teacher of the KD and MIX-KD demos is the demo's baseline; its last
+# checkpoint (the demo pipeline passes the path of its own run).
+demo_teacher = dict(
+    config=dict(
+        backbone=_backbone,
+        head=dict(num_classes=20, in_channels=_feat_channels)),
+    checkpoint=f'work_dirs/demo/pretrain_baseline/epoch_{_epochs}.pth')
+
+# Every top-level key a demo config takes over the recipe's.
 demo = dict(
-    backbone=_backbone,
-    head=dict(num_classes=20, in_channels=_feat_channels, topk=(1, )),
-    data_preprocessor=dict(num_classes=20),
-    # The teacher of the KD and MIX-KD demos is the demo's baseline; its
-    # last checkpoint (the demo pipeline passes the path of its own run).
-    teacher=dict(
-        config=dict(
-            backbone=_backbone,
-            head=dict(num_classes=20, in_channels=_feat_channels)),
-        checkpoint=f'work_dirs/demo/pretrain_baseline/epoch_{_epochs}.pth'),
+    # Merged into the recipe's model, which keeps its type, losses and
+    # method settings; the head gets no type and no loss for the same reason.
+    model=dict(
+        backbone=_backbone,
+        head=dict(num_classes=20, in_channels=_feat_channels, topk=(1, )),
+        data_preprocessor=dict(num_classes=20)),
     train_dataloader=_loader('train', _train_pipeline, True),
+    # Each loader and evaluator its own dict: mmengine pops `_delete_` from
+    # the dict it merges, so a dict shared by two keys replaces only the
+    # first and the second keeps the ImageNet base's keys (`split`, which
+    # CustomDataset refuses).
     val_dataloader=_loader('val', _test_pipeline, False),
-    # Its own dict, not `test_dataloader = val_dataloader` in the demo
-    # configs: mmengine pops `_delete_` from the dict it merges, so a shared
-    # dict replaces only the first loader and the second one keeps the
-    # ImageNet base's dataset keys (`split`, which CustomDataset refuses).
     test_dataloader=_loader('val', _test_pipeline, False),
     val_evaluator=dict(_delete_=True, type='Accuracy', topk=(1, )),
+    test_evaluator=dict(_delete_=True, type='Accuracy', topk=(1, )),
     # The recipes' lr 0.1 for 128 originals per step would be 0.025 for the
     # demo's 32 (the --auto-scale-lr rule). With zero-initialised residual
     # BN and one warm-up epoch a higher lr, 0.05, is stable and lets the
