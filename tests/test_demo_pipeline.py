@@ -56,6 +56,8 @@ def test_demo_runs_end_to_end_and_reuses_finished_stages(tmp_path):
         assert (work / f'pretrain_{method}' / 'backbone.pth').is_file()
     report = (work / 'report.md').read_text()
     assert '| mixskd |' in report and 'What the numbers show' in report
+    # It says what does not carry over to another machine.
+    assert 'repeat on this machine, not on another' in report
     for png in ('val_curves.png', 'loss_terms.png', 'metrics.png'):
         assert (work / png).read_bytes()[:4] == b'\x89PNG'
     for name, r in results.items():

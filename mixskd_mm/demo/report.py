@@ -232,7 +232,10 @@ def write_report(results: Dict[str, dict],
         'COCO or VOC results. All methods share one demo schedule and '
         'network, chosen so that the baseline and MixSKD both learn within '
         'it (configs/demo/_base_/pretrain_demo.py says how), not tuned per '
-        'method.', ''
+        'method. The numbers repeat on this machine, not on another: another '
+        'CPU makes oneDNN pick other kernels, and minutes of training '
+        'amplify the rounding differences, so a one-seed difference or a '
+        'per-class value is not a result.', ''
     ] + [f'![{osp.splitext(osp.basename(p))[0]}]({osp.basename(p)})\n'
          for p in plots]
     path = osp.join(work_root, 'report.md')
