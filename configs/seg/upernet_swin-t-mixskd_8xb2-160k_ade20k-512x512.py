@@ -32,22 +32,14 @@
 #          configs/seg/upernet_swin-t-mixskd_8xb2-160k_ade20k-512x512.py 8
 #    Another backbone checkpoint:
 #      --cfg-options model.backbone.init_cfg.checkpoint=path/to/backbone.pth
-_base_ = ('mmseg::swin/'
-          'swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-512x512'
-          '.py')
+_base_ = [
+    'mmseg::swin/'
+    'swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-512x512'
+    '.py',
+    '../_base_/models/swin-t_dense.py'
+]
 custom_imports = dict(
     imports=['mixskd_mm', 'mmpretrain.models'], allow_failed_imports=False)
 
-model = dict(
-    backbone=dict(
-        _delete_=True,
-        type='mmpretrain.SwinTransformer',
-        arch='tiny',
-        out_indices=(0, 1, 2, 3),
-        drop_path_rate=0.3,
-        pad_small_map=True,
-        init_cfg=dict(
-            type='StrictPretrained',
-            checkpoint='work_dirs/mixskd_swin-t_imagenet/backbone.pth',
-            prefix=None,
-            strict=True)))
+# The upstream config's drop_path_rate (0.3).
+model = dict(backbone=dict(_base_.swin_t_dense, drop_path_rate=0.3))
