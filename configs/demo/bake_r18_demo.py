@@ -7,9 +7,7 @@
 # data has 2 or more training images per class (tools/make_demo_data.py).
 _base_ = ['../bake_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)
 
 train_dataloader = dict(

@@ -3,7 +3,5 @@
 # size (ResNet-18 at half width, 64 px, 20 classes).
 _base_ = ['../baseline_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)

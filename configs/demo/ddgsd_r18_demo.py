@@ -4,9 +4,7 @@
 # demo's with the augmentation wrapped in MultiView (two views per image).
 _base_ = ['../ddgsd_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)
 
 # The demo's crop and flip, as DDGSD's two views of each image.

@@ -4,9 +4,7 @@
 # Kept of the method: LabelSmoothLoss, true class 0.9, others 0.1 / (C - 1).
 _base_ = ['../labelsmooth_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)
 
 # The recipe's eps' = 0.1 * C / (C - 1) is set for C = 1000 classes;

@@ -4,9 +4,7 @@
 # image of the largest demo preset ('default': 320 x 20 classes).
 _base_ = ['../pskd_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)
 
 model = dict(_base_.demo.model, num_samples=6400)

@@ -4,9 +4,7 @@
 # Kept of the method: torchvision RandAugment (N 2, M 9 of 31) before the crop.
 _base_ = ['../randaugment_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)
 
 # The recipe's pipeline (RandAugment before the crop, on the loaded image)

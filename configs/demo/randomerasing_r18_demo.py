@@ -4,9 +4,7 @@
 # Kept of the method: RandomErasing after crop and flip, the recipe's settings.
 _base_ = ['../randomerasing_r50_imagenet.py', './_base_/pretrain_demo.py']
 
-# The demo's data, schedule and network size over the recipe's: every
-# key of _base_/pretrain_demo.py's `demo` (model, loaders, evaluators,
-# optimizer, schedule, hooks).
+# The demo's data, schedule and size over the recipe's (pretrain_demo.py).
 globals().update(_base_.demo)
 
 # The recipe's pipeline with the demo's crop in place of its own;
