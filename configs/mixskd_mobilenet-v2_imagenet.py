@@ -17,7 +17,7 @@
 #              work_dirs/mixskd_mobilenet-v2_imagenet/epoch_300.pth \
 #              work_dirs/mixskd_mobilenet-v2_imagenet/backbone.pth
 _base_ = [
-    './baseline_mobilenet-v2_imagenet.py', './_base_/models/mixskd_imagenet.py'
+    './baseline_mobilenet-v2_imagenet.py', './_base_/models/mixskd.py'
 ]
 
 model = dict(

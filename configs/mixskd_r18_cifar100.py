@@ -14,25 +14,15 @@
 # which freezes the self-teacher and its head (requires_grad=False) at their
 # initialisation, as in the released run.
 _base_ = [
-    './_base_/models/resnet18_cifar.py', './_base_/cifar100_bs64_205e.py'
+    './_base_/models/resnet18_cifar.py', './_base_/cifar100_bs64_205e.py',
+    './_base_/models/mixskd.py'
 ]
 
 model = dict(
-    type='MixSKDClassifier',
+    _base_.mixskd_settings,
     backbone=dict(out_indices=(0, 1, 2, 3)),
-    self_teacher=dict(type='SelfTeacherNeck', fusion='concat'),
-    teacher_inputs='branch_outputs',
-    branch_depth='full',
-    temperature=3.0,
-    loss_weights=dict(ce=1.0,
-                      mix_ce=1.0,
-                      teacher_mix_ce=1.0,
-                      mutual_kd=1.0,
-                      teacher_kd=1.0,
-                      feat=1.0),
     data_preprocessor=dict(
-        type='MixSKDDataPreprocessor',
-        mix_mode='mixup',
+        _base_.mixskd_mixing,
         # Faster convolutions (CPU oneDNN, tensor-core GPUs); same values.
         channels_last=True,
         alpha=0.4))

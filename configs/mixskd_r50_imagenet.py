@@ -13,7 +13,7 @@
 #              work_dirs/mixskd_r50_imagenet/backbone.pth
 _base_ = [
     './_base_/models/resnet50_imagenet.py', './_base_/imagenet_bs16x8_305e.py',
-    './_base_/models/mixskd_imagenet.py'
+    './_base_/models/mixskd.py'
 ]
 
 model = dict(

@@ -18,7 +18,7 @@
 #              work_dirs/mixskd_regnetx-4.0gf_imagenet/epoch_100.pth \
 #              work_dirs/mixskd_regnetx-4.0gf_imagenet/backbone.pth
 _base_ = [
-    './baseline_regnetx-4.0gf_imagenet.py', './_base_/models/mixskd_imagenet.py'
+    './baseline_regnetx-4.0gf_imagenet.py', './_base_/models/mixskd.py'
 ]
 
 model = dict(

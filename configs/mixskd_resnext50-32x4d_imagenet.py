@@ -17,7 +17,7 @@
 #              work_dirs/mixskd_resnext50-32x4d_imagenet/epoch_100.pth \
 #              work_dirs/mixskd_resnext50-32x4d_imagenet/backbone.pth
 _base_ = [
-    './baseline_resnext50-32x4d_imagenet.py', './_base_/models/mixskd_imagenet.py'
+    './baseline_resnext50-32x4d_imagenet.py', './_base_/models/mixskd.py'
 ]
 
 model = dict(

@@ -26,7 +26,7 @@
 #              work_dirs/mixskd_swin-t_imagenet/epoch_300.pth \
 #              work_dirs/mixskd_swin-t_imagenet/backbone.pth
 _base_ = [
-    './baseline_swin-t_imagenet.py', './_base_/models/mixskd_imagenet.py'
+    './baseline_swin-t_imagenet.py', './_base_/models/mixskd.py'
 ]
 
 # Replaced, not merged: ImageClassifier's train_cfg (the batch augments) is
