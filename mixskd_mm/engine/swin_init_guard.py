@@ -33,9 +33,9 @@ _FIX = ("Fix: build mmpretrain's class instead, which has the same "
         "3), pad_small_map=True, drop_path_rate=..., init_cfg=dict(type="
         "'StrictPretrained', checkpoint=...)) with custom_imports=dict("
         "imports=['mixskd_mm', 'mmpretrain.models'], "
-        'allow_failed_imports=False); see '
-        'configs/det/mask-rcnn_swin-t-mixskd_fpn_1x_coco.py and '
-        'configs/seg/upernet_swin-t-mixskd_8xb2-160k_ade20k-512x512.py.')
+        'allow_failed_imports=False); configs/_base_/models/swin-t_dense.py '
+        'of mixskd_mm has that backbone (the Mask R-CNN and UperNet Swin-T '
+        'configs take it).')
 
 
 def guarded_modules() -> List[str]:
